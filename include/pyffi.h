@@ -1,0 +1,251 @@
+/**
+ * @file pyffi.h
+ * @brief The one public header of the pyffi C core.
+ *
+ * Everything the core exports is declared here, and nowhere else: the Python
+ * bindings' declarations are generated from this file by running it through
+ * the C preprocessor with PYFFI_CDEF defined (`cc -E -P -DPYFFI_CDEF`).
+ * That is why the header keeps to what cffi can read: no inline functions,
+ * no attributes in declarations, constants as enum values.
+ *
+ * Conventions (see shared/DESIGN.md):
+ *  - every public name starts with `pyffi_` or `PYFFI_`;
+ *  - fallible functions return a ::pyffi_status; outputs come first as `out`
+ *    parameters and are written only on success;
+ *  - on failure, pyffi_error_last() holds a message for the calling thread;
+ *  - memory the library allocates goes back through the library's own free
+ *    function, never the caller's free();
+ *  - no function aborts, exits or prints on bad input.
+ */
+#ifndef PYFFI_H
+#define PYFFI_H
+
+#ifndef PYFFI_CDEF
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#endif
+
+#ifndef PYFFI_API
+#if defined(PYFFI_CDEF)
+#define PYFFI_API
+#elif defined(__GNUC__)
+#define PYFFI_API __attribute__((visibility("default")))
+#else
+#define PYFFI_API
+#endif
+#endif
+
+#if defined(__cplusplus) && !defined(PYFFI_CDEF)
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** The version of this header; pyffi_version_string() gives the library's. */
+enum {
+    PYFFI_VERSION_MAJOR = 0,
+    PYFFI_VERSION_MINOR = 1,
+    PYFFI_VERSION_PATCH = 0
+};
+
+/**
+ * The library's version as "MAJOR.MINOR.PATCH".
+ *
+ * @return a static string, never NULL.
+ * Ownership: static storage; do not free.
+ */
+PYFFI_API const char *pyffi_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes and error detail                                             */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * The one status table: X(NAME, VALUE, MESSAGE). Values are stable: a new
+ * status is appended with the next free value, none is ever renumbered.
+ */
+#define PYFFI_STATUS_MAP(X)                                                  \
+    X(OK, 0, "no error")                                                     \
+    X(NOMEM, 1, "out of memory")                                             \
+    X(INVALID_ARGUMENT, 2, "invalid argument")                               \
+    X(OVERFLOW, 3, "value out of range")                                     \
+    X(DIVISION_BY_ZERO, 4, "Division by zero")                               \
+    X(DOMAIN, 5, "argument outside the function's domain")
+
+#define PYFFI_STATUS_ENUM_(name, value, message) PYFFI_##name = value,
+/** Result of every fallible pyffi function; PYFFI_OK (0) means success. */
+typedef enum pyffi_status { PYFFI_STATUS_MAP(PYFFI_STATUS_ENUM_) } pyffi_status;
+#undef PYFFI_STATUS_ENUM_
+
+/**
+ * The enumerator's name, e.g. "PYFFI_OVERFLOW".
+ *
+ * @return a static string; "PYFFI_UNKNOWN" for a value not in the table.
+ * Ownership: static storage; do not free.
+ */
+PYFFI_API const char *pyffi_status_name(pyffi_status status);
+
+/**
+ * A generic one-line description of @p status, e.g. "value out of range".
+ *
+ * @return a static string; "unknown status" for a value not in the table.
+ * Ownership: static storage; do not free.
+ */
+PYFFI_API const char *pyffi_status_message(pyffi_status status);
+
+/**
+ * The detailed message of the last failure on the calling thread, e.g.
+ * "add: 2147483647 + 1 does not fit int32_t".
+ *
+ * Only meaningful right after a call returned a status other than PYFFI_OK:
+ * the status, not the message, says whether a call failed.
+ *
+ * @return a NUL-terminated UTF-8 string, never NULL ("no error" before any
+ *         failure on this thread).
+ * Ownership: owned by the library, per thread; valid until the next pyffi
+ * call on the same thread. Copy it to keep it.
+ */
+PYFFI_API const char *pyffi_error_last(void);
+
+/* ------------------------------------------------------------------------ */
+/* Owned memory                                                              */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Release a string returned by pyffi (e.g. by pyffi_scalar_sum_string()).
+ *
+ * @param s the string; NULL is a no-op.
+ * Ownership: takes @p s; it must come from pyffi and be released once.
+ */
+PYFFI_API void pyffi_string_free(char *s);
+
+/* ------------------------------------------------------------------------ */
+/* Numbers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * 32-bit signed addition without wrap-around.
+ *
+ * @param[out] out a + b, written only on success.
+ * @return PYFFI_OK, or PYFFI_OVERFLOW if the sum does not fit int32_t.
+ * Ownership: none.
+ */
+PYFFI_API pyffi_status pyffi_scalar_add(int32_t *out, int32_t a, int32_t b);
+
+/**
+ * x + 1 in int32_t.
+ *
+ * @param[out] out x + 1, written only on success.
+ * @return PYFFI_OK, or PYFFI_OVERFLOW if x is INT32_MAX.
+ * Ownership: none.
+ */
+PYFFI_API pyffi_status pyffi_scalar_add_one(int32_t *out, int32_t x);
+
+/**
+ * x + 1 in uint32_t.
+ *
+ * @param[out] out x + 1, written only on success.
+ * @return PYFFI_OK, or PYFFI_OVERFLOW if x is UINT32_MAX.
+ * Ownership: none.
+ */
+PYFFI_API pyffi_status pyffi_scalar_add_one_u32(uint32_t *out, uint32_t x);
+
+/**
+ * x + 1 in a pointer-sized signed integer.
+ *
+ * @param[out] out x + 1, written only on success.
+ * @return PYFFI_OK, or PYFFI_OVERFLOW if x is INTPTR_MAX.
+ * Ownership: none.
+ */
+PYFFI_API pyffi_status pyffi_scalar_add_one_isize(intptr_t *out, intptr_t x);
+
+/**
+ * x + 1 computed in float (single precision).
+ *
+ * @p x is taken as a double so that a value float cannot hold is reported
+ * instead of silently becoming infinity. Infinities and NaN pass through.
+ *
+ * @param[out] out (float)x + 1.0f, written only on success.
+ * @return PYFFI_OK, or PYFFI_OVERFLOW if x is finite but beyond FLT_MAX in
+ *         magnitude, or the sum is.
+ * Ownership: none.
+ */
+PYFFI_API pyffi_status pyffi_scalar_add_one_f32(float *out, double x);
+
+/**
+ * x + 1 computed in double. Cannot fail: a finite double plus one is finite.
+ *
+ * @return x + 1.0.
+ * Ownership: none.
+ */
+PYFFI_API double pyffi_scalar_add_one_f64(double x);
+
+/**
+ * The square root of an int32_t, as a double.
+ *
+ * @param[out] out sqrt(v), written only on success.
+ * @return PYFFI_OK, or PYFFI_DOMAIN if v is negative.
+ * Ownership: none.
+ */
+PYFFI_API pyffi_status pyffi_scalar_sqrt(double *out, int32_t v);
+
+/**
+ * a / b in double.
+ *
+ * @param[out] out a / b, written only on success.
+ * @return PYFFI_OK, or PYFFI_DIVISION_BY_ZERO if b is zero (either sign).
+ * Ownership: none.
+ */
+PYFFI_API pyffi_status pyffi_scalar_divide(double *out, double a, double b);
+
+/**
+ * Logical negation.
+ *
+ * @return !b.
+ * Ownership: none.
+ */
+PYFFI_API bool pyffi_scalar_not(bool b);
+
+/**
+ * The decimal representation of a + b, built in C.
+ *
+ * @param[out] out     a new NUL-terminated string, set only on success.
+ * @param[out] out_len its length in bytes (without the NUL); may be NULL.
+ * @return PYFFI_OK, PYFFI_OVERFLOW if a + b does not fit size_t, or
+ *         PYFFI_NOMEM.
+ * Ownership: the caller owns *out and releases it with pyffi_string_free().
+ */
+PYFFI_API pyffi_status pyffi_scalar_sum_string(char **out, size_t *out_len,
+                                               size_t a, size_t b);
+
+/* ------------------------------------------------------------------------ */
+/* Characters                                                                */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * The next byte value: c + 1.
+ *
+ * @param[out] out the byte after @p c, written only on success.
+ * @return PYFFI_OK, or PYFFI_OVERFLOW if @p c is the byte 0xFF.
+ * Ownership: none.
+ */
+PYFFI_API pyffi_status pyffi_char_next(char *out, char c);
+
+/**
+ * Maps U+61A8 (憨) to U+6279 (批); every other code point maps to itself.
+ *
+ * @param[out] out the mapped code point, written only on success.
+ * @return PYFFI_OK, or PYFFI_INVALID_ARGUMENT if @p code_point is a
+ *         surrogate (U+D800..U+DFFF) or beyond U+10FFFF.
+ * Ownership: none.
+ */
+PYFFI_API pyffi_status pyffi_char_unicode(uint32_t *out, uint32_t code_point);
+
+#if defined(__cplusplus) && !defined(PYFFI_CDEF)
+}
+#endif
+
+#endif /* PYFFI_H */

@@ -1,0 +1,74 @@
+"""pyffi: native code from Python done right, with cffi over a C core.
+
+The C core (``include/pyffi.h``) is reached through one of two backends,
+chosen at import by ``PYFFI_BACKEND``: the compiled cffi API-mode extension
+(``"api"``, the default) or cffi ABI mode over the bundled ``libpyffi.so``
+(``"abi"``, no compiler needed). ``pyffi.backend`` says which one is in use.
+
+>>> import pyffi
+>>> pyffi.add(11, 22)
+33
+"""
+
+from __future__ import annotations
+
+import os
+
+from ._errors import (
+    DivisionByZeroError,
+    DomainError,
+    Error,
+    InvalidArgumentError,
+    NoMemoryError,
+    OutOfRangeError,
+)
+from ._ffi import backend
+from ._scalar import (
+    add,
+    add_f32,
+    add_f64,
+    add_isize,
+    add_one,
+    add_u32,
+    divide,
+    get_char,
+    get_square_root,
+    get_unicode,
+    reverse_bool,
+    sum_as_string,
+)
+from ._version import __version__
+
+
+def get_include() -> str:
+    """The directory holding the installed ``pyffi.h``, for ``-I`` or ``include_dirs``.
+
+    >>> os.path.isfile(os.path.join(pyffi.get_include(), "pyffi.h"))
+    True
+    """
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+
+
+__all__ = [
+    "DivisionByZeroError",
+    "DomainError",
+    "Error",
+    "InvalidArgumentError",
+    "NoMemoryError",
+    "OutOfRangeError",
+    "__version__",
+    "add",
+    "add_f32",
+    "add_f64",
+    "add_isize",
+    "add_one",
+    "add_u32",
+    "backend",
+    "divide",
+    "get_char",
+    "get_include",
+    "get_square_root",
+    "get_unicode",
+    "reverse_bool",
+    "sum_as_string",
+]

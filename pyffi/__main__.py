@@ -1,0 +1,69 @@
+"""``python -m pyffi``: a tour of pyffi's examples through both backends.
+
+The backend is fixed when pyffi is imported, so each backend's tour runs in
+a child interpreter with ``PYFFI_BACKEND`` set.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+# (expression, shown as written) evaluated with `pyffi` in scope.
+TOUR = [
+    "pyffi.add(11, 22)",
+    "pyffi.add(2**31 - 1, 1)",
+    "pyffi.add_one(41)",
+    "pyffi.get_square_root(100)",
+    "pyffi.get_square_root(-4)",
+    "pyffi.add_u32(123)",
+    "pyffi.add_u32(-1)",
+    "pyffi.add_isize(2**63 - 2)",
+    "pyffi.add_f32(3.14)",
+    "pyffi.add_f64(3.14)",
+    "pyffi.add_f32(1e39)",
+    "pyffi.reverse_bool(True)",
+    "pyffi.get_char(97)",
+    "pyffi.get_char(b'a')",
+    "pyffi.get_char(255)",
+    "pyffi.get_unicode('憨')",
+    "pyffi.get_unicode('嘿')",
+    "pyffi.get_unicode('\\ud800')",
+    "pyffi.sum_as_string(5, 3)",
+    "pyffi.sum_as_string(2**64 - 1, 1)",
+    "pyffi.divide(7, 2)",
+    "pyffi.divide(1, 0)",
+    "pyffi.add('1', 2)",
+]
+
+
+def tour() -> None:
+    """Print every TOUR expression with its result (or the exception it raises)."""
+    import pyffi
+
+    print(f"== pyffi {pyffi.__version__}, backend: {pyffi.backend} ==")
+    width = max(len(expr) for expr in TOUR)
+    for expr in TOUR:
+        try:
+            shown = repr(eval(expr, {"pyffi": pyffi}))  # noqa: S307 - our own literals
+        except Exception as exc:  # the tour shows errors too
+            shown = f"{type(exc).__name__}: {exc}"
+        print(f"  {expr:<{width}}  ->  {shown}")
+
+
+def main() -> int:
+    if "--one" in sys.argv[1:]:
+        tour()
+        return 0
+    status = 0
+    for backend in ("api", "abi"):
+        env = dict(os.environ, PYFFI_BACKEND=backend)
+        sys.stdout.flush()
+        status |= subprocess.call([sys.executable, "-m", "pyffi", "--one"], env=env)
+        print()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

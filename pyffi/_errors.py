@@ -1,0 +1,116 @@
+"""The exception hierarchy and the one status-to-exception helper.
+
+Every failure the C core reports is a ``pyffi_status`` plus a per-thread
+message (``pyffi_error_last()``). :func:`raise_status` turns the pair into
+the exception class registered for that status. Each class also inherits
+the builtin exception a Python user would reach for, so ``except
+OverflowError`` catches :class:`OutOfRangeError`.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from ._ffi import ffi, lib
+
+__all__ = [
+    "DivisionByZeroError",
+    "DomainError",
+    "Error",
+    "InvalidArgumentError",
+    "NoMemoryError",
+    "OutOfRangeError",
+    "error_class",
+    "raise_status",
+]
+
+
+class Error(Exception):
+    """Base class of every error raised for a failed pyffi call.
+
+    ``status`` is the C status value and ``name`` its enumerator name.
+
+    >>> try: pyffi.divide(1, 0)
+    ... except pyffi.Error as e: print(e.name, e.status)
+    PYFFI_DIVISION_BY_ZERO 4
+    """
+
+    #: The C enumerator this class stands for ("" for the base class).
+    name: str = ""
+    #: The C status value (set for the registered subclasses at import).
+    status: int = -1
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+            self.name = ffi.string(lib.pyffi_status_name(status)).decode("ascii")
+
+
+class NoMemoryError(Error, MemoryError):
+    """The C core could not allocate memory (``PYFFI_NOMEM``)."""
+
+    name = "PYFFI_NOMEM"
+
+
+class InvalidArgumentError(Error, ValueError):
+    """An argument has the right type but a value C cannot take (``PYFFI_INVALID_ARGUMENT``).
+
+    >>> pyffi.get_unicode("\\ud800")
+    Traceback (most recent call last):
+    pyffi.InvalidArgumentError: get_unicode: U+D800 is a surrogate, not a character
+    """
+
+    name = "PYFFI_INVALID_ARGUMENT"
+
+
+class OutOfRangeError(Error, OverflowError):
+    """A value, argument or result, does not fit its C type (``PYFFI_OVERFLOW``).
+
+    >>> pyffi.add(2**31 - 1, 1)
+    Traceback (most recent call last):
+    pyffi.OutOfRangeError: add: 2147483647 + 1 does not fit int32_t
+    """
+
+    name = "PYFFI_OVERFLOW"
+
+
+class DivisionByZeroError(Error, ValueError, ZeroDivisionError):
+    """Division by zero (``PYFFI_DIVISION_BY_ZERO``).
+
+    >>> pyffi.divide(1, 0)
+    Traceback (most recent call last):
+    pyffi.DivisionByZeroError: Division by zero
+    """
+
+    name = "PYFFI_DIVISION_BY_ZERO"
+
+
+class DomainError(Error, ValueError):
+    """An argument outside the mathematical domain, e.g. sqrt(-1) (``PYFFI_DOMAIN``)."""
+
+    name = "PYFFI_DOMAIN"
+
+
+_CLASSES: tuple[type[Error], ...] = (
+    NoMemoryError, InvalidArgumentError, OutOfRangeError, DivisionByZeroError, DomainError)
+
+for _cls in _CLASSES:
+    _cls.status = int(getattr(lib, _cls.name))
+
+_BY_STATUS: dict[int, type[Error]] = {cls.status: cls for cls in _CLASSES}
+
+
+def error_class(status: int) -> type[Error]:
+    """The exception class for a C status (the base :class:`Error` if none is registered)."""
+    return _BY_STATUS.get(status, Error)
+
+
+def raise_status(status: int) -> NoReturn:
+    """Raise the exception for a failed call, with the calling thread's message.
+
+    Call it right after the C call returned ``status`` (non-zero): the message
+    is only valid until the next pyffi call on this thread.
+    """
+    message = ffi.string(lib.pyffi_error_last()).decode("utf-8", "replace")
+    raise error_class(status)(message, status)
