@@ -50,6 +50,8 @@ def argument_error(func: str, names: tuple[str, ...], ctypes: tuple[Any, ...],
     for name, ctype, value in zip(names, ctypes, args):
         expected, range_text = _describe(ctype)
         try:
+            if value is None:  # ffi.new(T *, None) would zero-fill, not reject
+                raise TypeError
             ffi.new(ffi.getctype(ctype, "*"), value)
         except TypeError:
             return TypeError(f"{func}() argument '{name}' must be {expected}, "

@@ -1,0 +1,39 @@
+"""Shared fixtures. The suite runs once per backend: PYFFI_BACKEND=api, then abi."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import pyffi
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"pyffi {pyffi.__version__} from {Path(pyffi.__file__).parent}, backend: {pyffi.backend}"
+
+
+@pytest.fixture(scope="session")
+def checkout() -> Path:
+    """The source checkout (for reading the header; never for importing pyffi)."""
+    return CHECKOUT
+
+
+def _run_python(code: str, *, env: dict[str, str] | None = None,
+                cwd: str | os.PathLike[str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (-P: never the checkout's pyffi)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def run_python():  # type: ignore[no-untyped-def]
+    """``run_python(code, env=..., cwd=...)``: a child interpreter's CompletedProcess."""
+    return _run_python

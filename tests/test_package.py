@@ -1,0 +1,104 @@
+"""The package itself: installed (not the checkout), backend choice, version, typing, docs."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import pyffi
+
+
+def test_tests_run_against_the_installed_package(checkout: Path) -> None:
+    """pyffi comes from an installation (a venv's site-packages), never the source tree.
+
+    The venv may itself sit inside the checkout (.venv); what matters is that the
+    package is the installed copy, found through site-packages, not ./pyffi.
+    """
+    installed = Path(pyffi.__file__).resolve().parent
+    assert installed != checkout / "pyffi", f"pyffi imported from the source tree: {installed}"
+    assert "site-packages" in installed.parts, installed
+    # Only an installation holds the built pieces.
+    assert (installed / "libpyffi.so").is_file() and (installed / "_cdef.h").is_file()
+    assert list(installed.glob("_pyffi*.so"))
+
+
+def test_backend_is_the_requested_one() -> None:
+    assert pyffi.backend == (os.environ.get("PYFFI_BACKEND") or "api")
+
+
+@pytest.mark.parametrize("backend", ["api", "abi"])
+def test_each_backend_imports(run_python, backend: str) -> None:
+    done = run_python("import pyffi; print(pyffi.backend, pyffi.add(11, 22))",
+                      env={"PYFFI_BACKEND": backend})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [backend, "33"]
+
+
+def test_unknown_backend_is_an_import_error_naming_the_accepted_values(run_python) -> None:
+    done = run_python("import pyffi", env={"PYFFI_BACKEND": "jit"})
+    assert done.returncode != 0
+    assert "ImportError: PYFFI_BACKEND='jit' is not a pyffi backend; accepted values: 'api', 'abi'" \
+        in done.stderr
+
+
+def test_version_matches_the_c_library_and_header() -> None:
+    from pyffi._ffi import ffi, lib
+    assert ffi.string(lib.pyffi_version_string()).decode() == pyffi.__version__
+    header = f"{lib.PYFFI_VERSION_MAJOR}.{lib.PYFFI_VERSION_MINOR}.{lib.PYFFI_VERSION_PATCH}"
+    assert header == pyffi.__version__
+
+
+def test_abi_module_is_usable_whatever_the_backend() -> None:
+    from pyffi import abi
+    out = abi.ffi.new("int32_t *")
+    assert abi.lib.pyffi_scalar_add(out, 11, 22) == abi.lib.PYFFI_OK
+    assert out[0] == 33
+    assert Path(abi.library_path).name == "libpyffi.so"
+    assert Path(abi.library_path).parent == Path(pyffi.__file__).resolve().parent
+
+
+def test_get_include_holds_the_header() -> None:
+    header = Path(pyffi.get_include()) / "pyffi.h"
+    assert header.is_file()
+    assert "pyffi_scalar_add" in header.read_text(encoding="utf-8")
+
+
+def test_ships_py_typed() -> None:
+    assert (Path(pyffi.__file__).parent / "py.typed").is_file()
+
+
+def _public_callables() -> list[tuple[str, object]]:
+    return [(name, getattr(pyffi, name)) for name in pyffi.__all__
+            if callable(getattr(pyffi, name)) and not isinstance(getattr(pyffi, name), type)]
+
+
+@pytest.mark.parametrize("name,func", _public_callables())
+def test_public_functions_have_type_hints_and_an_example(name: str, func: object) -> None:
+    doc = inspect.getdoc(func)
+    assert doc and ">>> " in doc, f"{name} has no docstring example"
+    hints = inspect.signature(func).return_annotation  # type: ignore[arg-type]
+    assert hints is not inspect.Signature.empty, f"{name} has no return annotation"
+    for param in inspect.signature(func).parameters.values():  # type: ignore[arg-type]
+        assert param.annotation is not inspect.Parameter.empty, f"{name}({param.name}) untyped"
+
+
+@pytest.mark.parametrize("name", [n for n in pyffi.__all__ if isinstance(getattr(pyffi, n), type)])
+def test_public_classes_have_docstrings(name: str) -> None:
+    assert inspect.getdoc(getattr(pyffi, name))
+
+
+def test_python_dash_m_pyffi_prints_the_tour_for_both_backends(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-P", "-m", "pyffi"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    for backend in ("api", "abi"):
+        assert f"backend: {backend} ==" in done.stdout
+    assert done.stdout.count("pyffi.add(11, 22)                  ->  33") == 2
+    assert done.stdout.count("DivisionByZeroError: Division by zero") == 2
+    assert done.stdout.count("pyffi.get_unicode('憨')             ->  '批'") == 2
