@@ -11,7 +11,12 @@
  * Conventions (see shared/DESIGN.md):
  *  - every public name starts with `pyffi_` or `PYFFI_`;
  *  - fallible functions return a ::pyffi_status; outputs come first as `out`
- *    parameters and are written only on success;
+ *    parameters and are written only on success. Exception: a fallible
+ *    function whose only output is one scalar returns a result struct
+ *    `{ pyffi_status status; T value; }` by value (value meaningful only when
+ *    status is PYFFI_OK). It is atomic for callers that cannot keep a private
+ *    out buffer cheaply (Python: no per-call allocation, nothing shared
+ *    between threads or re-entrant calls);
  *  - on failure, pyffi_error_last() holds a message for the calling thread;
  *  - memory the library allocates goes back through the library's own free
  *    function, never the caller's free();
@@ -111,6 +116,23 @@ PYFFI_API const char *pyffi_status_message(pyffi_status status);
 PYFFI_API const char *pyffi_error_last(void);
 
 /* ------------------------------------------------------------------------ */
+/* Scalar results                                                            */
+/* ------------------------------------------------------------------------ */
+
+/** Result of a fallible function returning one int32_t. */
+typedef struct pyffi_i32_result { pyffi_status status; int32_t value; } pyffi_i32_result;
+/** Result of a fallible function returning one uint32_t. */
+typedef struct pyffi_u32_result { pyffi_status status; uint32_t value; } pyffi_u32_result;
+/** Result of a fallible function returning one intptr_t. */
+typedef struct pyffi_isize_result { pyffi_status status; intptr_t value; } pyffi_isize_result;
+/** Result of a fallible function returning one float. */
+typedef struct pyffi_f32_result { pyffi_status status; float value; } pyffi_f32_result;
+/** Result of a fallible function returning one double. */
+typedef struct pyffi_f64_result { pyffi_status status; double value; } pyffi_f64_result;
+/** Result of a fallible function returning one char. */
+typedef struct pyffi_char_result { pyffi_status status; char value; } pyffi_char_result;
+
+/* ------------------------------------------------------------------------ */
 /* Owned memory                                                              */
 /* ------------------------------------------------------------------------ */
 
@@ -129,38 +151,34 @@ PYFFI_API void pyffi_string_free(char *s);
 /**
  * 32-bit signed addition without wrap-around.
  *
- * @param[out] out a + b, written only on success.
- * @return PYFFI_OK, or PYFFI_OVERFLOW if the sum does not fit int32_t.
+ * @return .value = a + b with .status PYFFI_OK; or .status PYFFI_OVERFLOW if the sum does not fit int32_t.
  * Ownership: none.
  */
-PYFFI_API pyffi_status pyffi_scalar_add(int32_t *out, int32_t a, int32_t b);
+PYFFI_API pyffi_i32_result pyffi_scalar_add(int32_t a, int32_t b);
 
 /**
  * x + 1 in int32_t.
  *
- * @param[out] out x + 1, written only on success.
- * @return PYFFI_OK, or PYFFI_OVERFLOW if x is INT32_MAX.
+ * @return .value = x + 1 with .status PYFFI_OK; or .status PYFFI_OVERFLOW if x is INT32_MAX.
  * Ownership: none.
  */
-PYFFI_API pyffi_status pyffi_scalar_add_one(int32_t *out, int32_t x);
+PYFFI_API pyffi_i32_result pyffi_scalar_add_one(int32_t x);
 
 /**
  * x + 1 in uint32_t.
  *
- * @param[out] out x + 1, written only on success.
- * @return PYFFI_OK, or PYFFI_OVERFLOW if x is UINT32_MAX.
+ * @return .value = x + 1 with .status PYFFI_OK; or .status PYFFI_OVERFLOW if x is UINT32_MAX.
  * Ownership: none.
  */
-PYFFI_API pyffi_status pyffi_scalar_add_one_u32(uint32_t *out, uint32_t x);
+PYFFI_API pyffi_u32_result pyffi_scalar_add_one_u32(uint32_t x);
 
 /**
  * x + 1 in a pointer-sized signed integer.
  *
- * @param[out] out x + 1, written only on success.
- * @return PYFFI_OK, or PYFFI_OVERFLOW if x is INTPTR_MAX.
+ * @return .value = x + 1 with .status PYFFI_OK; or .status PYFFI_OVERFLOW if x is INTPTR_MAX.
  * Ownership: none.
  */
-PYFFI_API pyffi_status pyffi_scalar_add_one_isize(intptr_t *out, intptr_t x);
+PYFFI_API pyffi_isize_result pyffi_scalar_add_one_isize(intptr_t x);
 
 /**
  * x + 1 computed in float (single precision).
@@ -168,12 +186,11 @@ PYFFI_API pyffi_status pyffi_scalar_add_one_isize(intptr_t *out, intptr_t x);
  * @p x is taken as a double so that a value float cannot hold is reported
  * instead of silently becoming infinity. Infinities and NaN pass through.
  *
- * @param[out] out (float)x + 1.0f, written only on success.
- * @return PYFFI_OK, or PYFFI_OVERFLOW if x is finite but beyond FLT_MAX in
+ * @return .value = (float)x + 1.0f with .status PYFFI_OK; or .status PYFFI_OVERFLOW if x is finite but beyond FLT_MAX in
  *         magnitude, or the sum is.
  * Ownership: none.
  */
-PYFFI_API pyffi_status pyffi_scalar_add_one_f32(float *out, double x);
+PYFFI_API pyffi_f32_result pyffi_scalar_add_one_f32(double x);
 
 /**
  * x + 1 computed in double. Cannot fail: a finite double plus one is finite.
@@ -186,20 +203,18 @@ PYFFI_API double pyffi_scalar_add_one_f64(double x);
 /**
  * The square root of an int32_t, as a double.
  *
- * @param[out] out sqrt(v), written only on success.
- * @return PYFFI_OK, or PYFFI_DOMAIN if v is negative.
+ * @return .value = sqrt(v) with .status PYFFI_OK; or .status PYFFI_DOMAIN if v is negative.
  * Ownership: none.
  */
-PYFFI_API pyffi_status pyffi_scalar_sqrt(double *out, int32_t v);
+PYFFI_API pyffi_f64_result pyffi_scalar_sqrt(int32_t v);
 
 /**
  * a / b in double.
  *
- * @param[out] out a / b, written only on success.
- * @return PYFFI_OK, or PYFFI_DIVISION_BY_ZERO if b is zero (either sign).
+ * @return .value = a / b with .status PYFFI_OK; or .status PYFFI_DIVISION_BY_ZERO if b is zero (either sign).
  * Ownership: none.
  */
-PYFFI_API pyffi_status pyffi_scalar_divide(double *out, double a, double b);
+PYFFI_API pyffi_f64_result pyffi_scalar_divide(double a, double b);
 
 /**
  * Logical negation.
@@ -228,21 +243,19 @@ PYFFI_API pyffi_status pyffi_scalar_sum_string(char **out, size_t *out_len,
 /**
  * The next byte value: c + 1.
  *
- * @param[out] out the byte after @p c, written only on success.
- * @return PYFFI_OK, or PYFFI_OVERFLOW if @p c is the byte 0xFF.
+ * @return .value = the byte after @p c with .status PYFFI_OK; or .status PYFFI_OVERFLOW if @p c is the byte 0xFF.
  * Ownership: none.
  */
-PYFFI_API pyffi_status pyffi_char_next(char *out, char c);
+PYFFI_API pyffi_char_result pyffi_char_next(char c);
 
 /**
  * Maps U+61A8 (憨) to U+6279 (批); every other code point maps to itself.
  *
- * @param[out] out the mapped code point, written only on success.
- * @return PYFFI_OK, or PYFFI_INVALID_ARGUMENT if @p code_point is a
+ * @return .value = the mapped code point with .status PYFFI_OK; or .status PYFFI_INVALID_ARGUMENT if @p code_point is a
  *         surrogate (U+D800..U+DFFF) or beyond U+10FFFF.
  * Ownership: none.
  */
-PYFFI_API pyffi_status pyffi_char_unicode(uint32_t *out, uint32_t code_point);
+PYFFI_API pyffi_u32_result pyffi_char_unicode(uint32_t code_point);
 
 #if defined(__cplusplus) && !defined(PYFFI_CDEF)
 }

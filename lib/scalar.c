@@ -7,55 +7,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-pyffi_status pyffi_scalar_add(int32_t *out, int32_t a, int32_t b)
+pyffi_i32_result pyffi_scalar_add(int32_t a, int32_t b)
 {
-    int32_t r;
-    if (__builtin_add_overflow(a, b, &r))
-        return pyffi__fail(PYFFI_OVERFLOW,
-                           "add: %" PRId32 " + %" PRId32 " does not fit int32_t",
-                           a, b);
-    *out = r;
-    return PYFFI_OK;
+    pyffi_i32_result r = {PYFFI_OK, 0};
+    if (__builtin_add_overflow(a, b, &r.value))
+        r.status = pyffi__fail(PYFFI_OVERFLOW,
+                               "add: %" PRId32 " + %" PRId32 " does not fit int32_t",
+                               a, b);
+    return r;
 }
 
-pyffi_status pyffi_scalar_add_one(int32_t *out, int32_t x)
+pyffi_i32_result pyffi_scalar_add_one(int32_t x)
 {
     if (x == INT32_MAX)
-        return pyffi__fail(PYFFI_OVERFLOW,
-                           "add_one: %" PRId32 " + 1 does not fit int32_t", x);
-    *out = x + 1;
-    return PYFFI_OK;
+        return (pyffi_i32_result){
+            pyffi__fail(PYFFI_OVERFLOW, "add_one: %" PRId32 " + 1 does not fit int32_t", x), 0};
+    return (pyffi_i32_result){PYFFI_OK, x + 1};
 }
 
-pyffi_status pyffi_scalar_add_one_u32(uint32_t *out, uint32_t x)
+pyffi_u32_result pyffi_scalar_add_one_u32(uint32_t x)
 {
     if (x == UINT32_MAX)
-        return pyffi__fail(PYFFI_OVERFLOW,
-                           "add_u32: %" PRIu32 " + 1 does not fit uint32_t", x);
-    *out = x + 1;
-    return PYFFI_OK;
+        return (pyffi_u32_result){
+            pyffi__fail(PYFFI_OVERFLOW, "add_u32: %" PRIu32 " + 1 does not fit uint32_t", x), 0};
+    return (pyffi_u32_result){PYFFI_OK, x + 1};
 }
 
-pyffi_status pyffi_scalar_add_one_isize(intptr_t *out, intptr_t x)
+pyffi_isize_result pyffi_scalar_add_one_isize(intptr_t x)
 {
     if (x == INTPTR_MAX)
-        return pyffi__fail(PYFFI_OVERFLOW,
-                           "add_isize: %" PRIdPTR " + 1 does not fit intptr_t", x);
-    *out = x + 1;
-    return PYFFI_OK;
+        return (pyffi_isize_result){
+            pyffi__fail(PYFFI_OVERFLOW, "add_isize: %" PRIdPTR " + 1 does not fit intptr_t", x), 0};
+    return (pyffi_isize_result){PYFFI_OK, x + 1};
 }
 
-pyffi_status pyffi_scalar_add_one_f32(float *out, double x)
+pyffi_f32_result pyffi_scalar_add_one_f32(double x)
 {
     if (isfinite(x) && fabs(x) > FLT_MAX)
-        return pyffi__fail(PYFFI_OVERFLOW,
-                           "add_f32: %.17g does not fit float", x);
+        return (pyffi_f32_result){
+            pyffi__fail(PYFFI_OVERFLOW, "add_f32: %.17g does not fit float", x), 0.0f};
     float r = (float)x + 1.0f;
     if (isinf(r) && !isinf(x))
-        return pyffi__fail(PYFFI_OVERFLOW,
-                           "add_f32: %.9g + 1 does not fit float", x);
-    *out = r;
-    return PYFFI_OK;
+        return (pyffi_f32_result){
+            pyffi__fail(PYFFI_OVERFLOW, "add_f32: %.9g + 1 does not fit float", x), 0.0f};
+    return (pyffi_f32_result){PYFFI_OK, r};
 }
 
 double pyffi_scalar_add_one_f64(double x)
@@ -63,21 +58,19 @@ double pyffi_scalar_add_one_f64(double x)
     return x + 1.0;
 }
 
-pyffi_status pyffi_scalar_sqrt(double *out, int32_t v)
+pyffi_f64_result pyffi_scalar_sqrt(int32_t v)
 {
     if (v < 0)
-        return pyffi__fail(PYFFI_DOMAIN,
-                           "get_square_root: %" PRId32 " is negative", v);
-    *out = sqrt((double)v);
-    return PYFFI_OK;
+        return (pyffi_f64_result){
+            pyffi__fail(PYFFI_DOMAIN, "get_square_root: %" PRId32 " is negative", v), 0.0};
+    return (pyffi_f64_result){PYFFI_OK, sqrt((double)v)};
 }
 
-pyffi_status pyffi_scalar_divide(double *out, double a, double b)
+pyffi_f64_result pyffi_scalar_divide(double a, double b)
 {
     if (b == 0.0)
-        return pyffi__fail(PYFFI_DIVISION_BY_ZERO, "Division by zero");
-    *out = a / b;
-    return PYFFI_OK;
+        return (pyffi_f64_result){pyffi__fail(PYFFI_DIVISION_BY_ZERO, "Division by zero"), 0.0};
+    return (pyffi_f64_result){PYFFI_OK, a / b};
 }
 
 bool pyffi_scalar_not(bool b)

@@ -1,4 +1,4 @@
-"""Calling the C core: the fast path for `status f(out, args...)` and clear argument errors.
+"""Calling the C core: the fast path for `result f(args...)` and clear argument errors.
 
 cffi already converts and range-checks arguments (TypeError / OverflowError),
 so the happy path does no Python-side checking at all: exceptions cost
@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 from ._errors import OutOfRangeError, raise_status
 from ._ffi import ffi, lib
 
-__all__ = ["argument_error", "out_call", "param_ctypes", "take_string"]
+__all__ = ["argument_error", "param_ctypes", "result_call", "take_string"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,46 +64,36 @@ def argument_error(func: str, names: tuple[str, ...], ctypes: tuple[Any, ...],
 
 # One template serves every arity (the way dataclasses builds __init__): a
 # closure with fixed parameters is ~100 ns faster per call than *args.
-# Each wrapped function keeps a pool of out buffers: list.pop/append are
-# atomic under the GIL, so a buffer is never shared by two threads (cffi
-# releases the GIL during the call) nor by a signal handler or callback that
-# re-enters the same function on this thread between the call and the read.
+# The C function returns {status, value} by value: a fresh cdata per call, so
+# nothing is shared between threads (cffi releases the GIL during the call)
+# or with a signal handler re-entering the same function on this thread.
 _TEMPLATE = """
-def make(cfunc, out_ctype, new, fail, func, names, ctypes):
-    pool = []
-    pop = pool.pop
-    push = pool.append
+def make(cfunc, fail, func, names, ctypes):
     def call({params}):
         try:
-            out = pop()
-        except IndexError:
-            out = new(out_ctype)
-        try:
-            status = cfunc(out, {params})
+            result = cfunc({params})
         except (TypeError, OverflowError) as exc:
-            push(out)
             raise fail(func, names, ctypes, ({params},), exc) from None
-        value = out[0]
-        push(out)
-        if status:
-            raise_status(status)
-        return value
+        if result.status:
+            raise_status(result.status)
+        return result.value
     return call
 """
 
 
-def out_call(cfunc: Any, out_ctype: str) -> Callable[[F], F]:
-    """Decorator: make a typed stub call ``status cfunc(out_ctype out, *args)``.
+def result_call(cfunc: Any) -> Callable[[F], F]:
+    """Decorator: make a typed stub call ``pyffi_<T>_result cfunc(*args)``.
 
     The stub supplies the name, parameters, type hints and docstring; its body
-    is never run. The result is ``out[0]``, or the status's exception.
+    is never run. The call returns ``result.value``, or raises the exception
+    for ``result.status``.
     """
     def decorate(stub: F) -> F:
         names = tuple(inspect.signature(stub).parameters)
         namespace: dict[str, Any] = {"raise_status": raise_status}
         exec(_TEMPLATE.format(params=", ".join(names)), namespace)  # noqa: S102
-        call = namespace["make"](cfunc, out_ctype, ffi.new, argument_error, stub.__name__,
-                                 names, param_ctypes(cfunc, skip=1))
+        call = namespace["make"](cfunc, argument_error, stub.__name__, names,
+                                 param_ctypes(cfunc))
         return functools.update_wrapper(call, stub)  # type: ignore[return-value]
     return decorate
 

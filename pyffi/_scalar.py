@@ -7,7 +7,7 @@ OverflowError); a value of the wrong Python type raises TypeError.
 
 from __future__ import annotations
 
-from ._call import argument_error, out_call, param_ctypes, take_string
+from ._call import argument_error, param_ctypes, result_call, take_string
 from ._errors import OutOfRangeError, raise_status
 from ._ffi import ffi, lib
 
@@ -17,54 +17,54 @@ __all__ = [
 ]
 
 
-@out_call(lib.pyffi_scalar_add, "int32_t *")
+@result_call(lib.pyffi_scalar_add)
 def add(a: int, b: int) -> int:
     """Add two int32 values in C; inputs or sum outside int32 raise OverflowError.
 
     >>> pyffi.add(11, 22)
     33
     """
-    raise NotImplementedError  # replaced by out_call
+    raise NotImplementedError  # replaced by result_call
 
 
-@out_call(lib.pyffi_scalar_add_one, "int32_t *")
+@result_call(lib.pyffi_scalar_add_one)
 def add_one(x: int) -> int:
     """Return x + 1 computed in int32; out of range raises OverflowError.
 
     >>> pyffi.add_one(41)
     42
     """
-    raise NotImplementedError  # replaced by out_call
+    raise NotImplementedError  # replaced by result_call
 
 
-@out_call(lib.pyffi_scalar_add_one_u32, "uint32_t *")
+@result_call(lib.pyffi_scalar_add_one_u32)
 def add_u32(x: int) -> int:
     """Return x + 1 computed in uint32; x < 0 or x + 1 > 2**32 - 1 raise OverflowError.
 
     >>> pyffi.add_u32(123)
     124
     """
-    raise NotImplementedError  # replaced by out_call
+    raise NotImplementedError  # replaced by result_call
 
 
-@out_call(lib.pyffi_scalar_add_one_isize, "intptr_t *")
+@result_call(lib.pyffi_scalar_add_one_isize)
 def add_isize(x: int) -> int:
     """Return x + 1 computed in a pointer-sized signed integer (intptr_t).
 
     >>> pyffi.add_isize(-1)
     0
     """
-    raise NotImplementedError  # replaced by out_call
+    raise NotImplementedError  # replaced by result_call
 
 
-@out_call(lib.pyffi_scalar_add_one_f32, "float *")
+@result_call(lib.pyffi_scalar_add_one_f32)
 def add_f32(x: float) -> float:
     """Return x + 1 computed in single precision; |x| beyond float's range raises OverflowError.
 
     >>> pyffi.add_f32(3.14)
     4.140000343322754
     """
-    raise NotImplementedError  # replaced by out_call
+    raise NotImplementedError  # replaced by result_call
 
 
 _ADD_F64_PARAMS = param_ctypes(lib.pyffi_scalar_add_one_f64)
@@ -82,24 +82,24 @@ def add_f64(x: float) -> float:
         raise argument_error("add_f64", ("x",), _ADD_F64_PARAMS, (x,), exc) from None
 
 
-@out_call(lib.pyffi_scalar_sqrt, "double *")
+@result_call(lib.pyffi_scalar_sqrt)
 def get_square_root(v: int) -> float:
     """Square root of an int32 as a float; a negative v raises ValueError (pyffi.DomainError).
 
     >>> pyffi.get_square_root(100)
     10.0
     """
-    raise NotImplementedError  # replaced by out_call
+    raise NotImplementedError  # replaced by result_call
 
 
-@out_call(lib.pyffi_scalar_divide, "double *")
+@result_call(lib.pyffi_scalar_divide)
 def divide(a: float, b: float) -> float:
     """Return a / b computed in C; b == 0 raises pyffi.DivisionByZeroError.
 
     >>> pyffi.divide(7, 2)
     3.5
     """
-    raise NotImplementedError  # replaced by out_call
+    raise NotImplementedError  # replaced by result_call
 
 
 def reverse_bool(b: bool) -> bool:
@@ -130,11 +130,10 @@ def get_char(c: int | bytes) -> bytes:
         byte = bytes((c,))
     else:
         raise TypeError(f"get_char() argument 'c' must be int or bytes, not {type(c).__name__}")
-    out = ffi.new("char *")
-    status = lib.pyffi_char_next(out, byte)
-    if status:
-        raise_status(status)
-    return out[0]  # type: ignore[no-any-return]
+    result = lib.pyffi_char_next(byte)
+    if result.status:
+        raise_status(result.status)
+    return result.value  # type: ignore[no-any-return]
 
 
 def get_unicode(ch: str) -> str:
@@ -147,11 +146,10 @@ def get_unicode(ch: str) -> str:
         raise TypeError(f"get_unicode() argument 'ch' must be str, not {type(ch).__name__}")
     if len(ch) != 1:
         raise ValueError(f"get_unicode() argument 'ch' must be one character, not {len(ch)}")
-    out = ffi.new("uint32_t *")
-    status = lib.pyffi_char_unicode(out, ord(ch))
-    if status:
-        raise_status(status)
-    return chr(out[0])
+    result = lib.pyffi_char_unicode(ord(ch))
+    if result.status:
+        raise_status(result.status)
+    return chr(result.value)
 
 
 _SUM_STRING_PARAMS = param_ctypes(lib.pyffi_scalar_sum_string, skip=2)

@@ -7,9 +7,9 @@ backend of the Pythonic layer (that is ``PYFFI_BACKEND``); it is the raw
 library for quick scripting::
 
     >>> from pyffi import abi
-    >>> out = abi.ffi.new("int32_t *")
-    >>> abi.lib.pyffi_scalar_add(out, 11, 22) == abi.lib.PYFFI_OK and out[0]
-    33
+    >>> result = abi.lib.pyffi_scalar_add(11, 22)
+    >>> result.status == abi.lib.PYFFI_OK, result.value
+    (True, 33)
 """
 
 from __future__ import annotations

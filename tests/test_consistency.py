@@ -72,8 +72,9 @@ def test_every_header_function_is_on_the_api_mode_lib(name: str) -> None:
 
 
 def _signature(ffi: object, func: object) -> str:
-    # API mode spells enum types "enum pyffi_status", ABI mode "pyffi_status".
-    return ffi.typeof(func).cname.replace("enum ", "")  # type: ignore[attr-defined]
+    # API mode spells typedef'd tags "enum pyffi_status", ABI mode "pyffi_status".
+    cname = ffi.typeof(func).cname  # type: ignore[attr-defined]
+    return re.sub(r"\b(?:enum|struct) ", "", cname)
 
 
 def test_both_backends_see_the_same_signatures() -> None:

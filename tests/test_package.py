@@ -55,9 +55,9 @@ def test_version_matches_the_c_library_and_header() -> None:
 
 def test_abi_module_is_usable_whatever_the_backend() -> None:
     from pyffi import abi
-    out = abi.ffi.new("int32_t *")
-    assert abi.lib.pyffi_scalar_add(out, 11, 22) == abi.lib.PYFFI_OK
-    assert out[0] == 33
+    result = abi.lib.pyffi_scalar_add(11, 22)
+    assert result.status == abi.lib.PYFFI_OK
+    assert result.value == 33
     assert Path(abi.library_path).name == "libpyffi.so"
     assert Path(abi.library_path).parent == Path(pyffi.__file__).resolve().parent
 

@@ -9,41 +9,45 @@
 
 static void test_add(void)
 {
-    int32_t r = 7;
-    CHECK(pyffi_scalar_add(&r, 11, 22) == PYFFI_OK && r == 33);
-    CHECK(pyffi_scalar_add(&r, INT32_MIN, INT32_MAX) == PYFFI_OK && r == -1);
-    r = 7;
-    CHECK(pyffi_scalar_add(&r, INT32_MAX, 1) == PYFFI_OVERFLOW);
-    CHECK(r == 7); /* out untouched on failure */
+    pyffi_i32_result r = pyffi_scalar_add(11, 22);
+    CHECK(r.status == PYFFI_OK && r.value == 33);
+    r = pyffi_scalar_add(INT32_MIN, INT32_MAX);
+    CHECK(r.status == PYFFI_OK && r.value == -1);
+    CHECK(pyffi_scalar_add(INT32_MAX, 1).status == PYFFI_OVERFLOW);
     CHECK_STR(pyffi_error_last(), "add: 2147483647 + 1 does not fit int32_t");
-    CHECK(pyffi_scalar_add(&r, INT32_MIN, -1) == PYFFI_OVERFLOW);
-    CHECK(pyffi_scalar_add_one(&r, 41) == PYFFI_OK && r == 42);
-    CHECK(pyffi_scalar_add_one(&r, INT32_MAX) == PYFFI_OVERFLOW);
+    CHECK(pyffi_scalar_add(INT32_MIN, -1).status == PYFFI_OVERFLOW);
+    r = pyffi_scalar_add_one(41);
+    CHECK(r.status == PYFFI_OK && r.value == 42);
+    CHECK(pyffi_scalar_add_one(INT32_MAX).status == PYFFI_OVERFLOW);
 }
 
 static void test_widths(void)
 {
-    uint32_t u;
-    CHECK(pyffi_scalar_add_one_u32(&u, 123) == PYFFI_OK && u == 124);
-    CHECK(pyffi_scalar_add_one_u32(&u, UINT32_MAX) == PYFFI_OVERFLOW);
-    intptr_t i;
-    CHECK(pyffi_scalar_add_one_isize(&i, -1) == PYFFI_OK && i == 0);
-    CHECK(pyffi_scalar_add_one_isize(&i, INTPTR_MAX) == PYFFI_OVERFLOW);
-    float f;
-    CHECK(pyffi_scalar_add_one_f32(&f, 3.14) == PYFFI_OK && f == 3.14f + 1.0f);
-    CHECK(pyffi_scalar_add_one_f32(&f, 1e39) == PYFFI_OVERFLOW);
-    CHECK(pyffi_scalar_add_one_f32(&f, -1e39) == PYFFI_OVERFLOW);
-    CHECK(pyffi_scalar_add_one_f32(&f, INFINITY) == PYFFI_OK && isinf(f));
-    CHECK(pyffi_scalar_add_one_f32(&f, NAN) == PYFFI_OK && isnan(f));
-    CHECK(pyffi_scalar_add_one_f32(&f, FLT_MAX) == PYFFI_OK && f == FLT_MAX);
+    pyffi_u32_result u = pyffi_scalar_add_one_u32(123);
+    CHECK(u.status == PYFFI_OK && u.value == 124);
+    CHECK(pyffi_scalar_add_one_u32(UINT32_MAX).status == PYFFI_OVERFLOW);
+    pyffi_isize_result i = pyffi_scalar_add_one_isize(-1);
+    CHECK(i.status == PYFFI_OK && i.value == 0);
+    CHECK(pyffi_scalar_add_one_isize(INTPTR_MAX).status == PYFFI_OVERFLOW);
+    pyffi_f32_result f = pyffi_scalar_add_one_f32(3.14);
+    CHECK(f.status == PYFFI_OK && f.value == 3.14f + 1.0f);
+    CHECK(pyffi_scalar_add_one_f32(1e39).status == PYFFI_OVERFLOW);
+    CHECK(pyffi_scalar_add_one_f32(-1e39).status == PYFFI_OVERFLOW);
+    f = pyffi_scalar_add_one_f32(INFINITY);
+    CHECK(f.status == PYFFI_OK && isinf(f.value));
+    f = pyffi_scalar_add_one_f32(NAN);
+    CHECK(f.status == PYFFI_OK && isnan(f.value));
+    f = pyffi_scalar_add_one_f32(FLT_MAX);
+    CHECK(f.status == PYFFI_OK && f.value == FLT_MAX);
     CHECK(pyffi_scalar_add_one_f64(3.14) == 3.14 + 1.0);
-    double d;
-    CHECK(pyffi_scalar_sqrt(&d, 100) == PYFFI_OK && d == 10.0);
-    CHECK(pyffi_scalar_sqrt(&d, -4) == PYFFI_DOMAIN);
+    pyffi_f64_result d = pyffi_scalar_sqrt(100);
+    CHECK(d.status == PYFFI_OK && d.value == 10.0);
+    CHECK(pyffi_scalar_sqrt(-4).status == PYFFI_DOMAIN);
     CHECK_STR(pyffi_error_last(), "get_square_root: -4 is negative");
-    CHECK(pyffi_scalar_divide(&d, 7, 2) == PYFFI_OK && d == 3.5);
-    CHECK(pyffi_scalar_divide(&d, 1, 0.0) == PYFFI_DIVISION_BY_ZERO);
-    CHECK(pyffi_scalar_divide(&d, 1, -0.0) == PYFFI_DIVISION_BY_ZERO);
+    d = pyffi_scalar_divide(7, 2);
+    CHECK(d.status == PYFFI_OK && d.value == 3.5);
+    CHECK(pyffi_scalar_divide(1, 0.0).status == PYFFI_DIVISION_BY_ZERO);
+    CHECK(pyffi_scalar_divide(1, -0.0).status == PYFFI_DIVISION_BY_ZERO);
     CHECK_STR(pyffi_error_last(), "Division by zero");
     CHECK(pyffi_scalar_not(true) == false && pyffi_scalar_not(false) == true);
 }
@@ -70,16 +74,18 @@ static void test_sum_string(void)
 
 static void test_chars(void)
 {
-    char c;
-    CHECK(pyffi_char_next(&c, 'a') == PYFFI_OK && c == 'b');
-    CHECK(pyffi_char_next(&c, (char)0xFE) == PYFFI_OK && (unsigned char)c == 0xFF);
-    CHECK(pyffi_char_next(&c, (char)0xFF) == PYFFI_OVERFLOW);
-    uint32_t cp;
-    CHECK(pyffi_char_unicode(&cp, 0x61A8) == PYFFI_OK && cp == 0x6279);
-    CHECK(pyffi_char_unicode(&cp, 0x563F) == PYFFI_OK && cp == 0x563F);
-    CHECK(pyffi_char_unicode(&cp, 0xD800) == PYFFI_INVALID_ARGUMENT);
+    pyffi_char_result c = pyffi_char_next('a');
+    CHECK(c.status == PYFFI_OK && c.value == 'b');
+    c = pyffi_char_next((char)0xFE);
+    CHECK(c.status == PYFFI_OK && (unsigned char)c.value == 0xFF);
+    CHECK(pyffi_char_next((char)0xFF).status == PYFFI_OVERFLOW);
+    pyffi_u32_result cp = pyffi_char_unicode(0x61A8);
+    CHECK(cp.status == PYFFI_OK && cp.value == 0x6279);
+    cp = pyffi_char_unicode(0x563F);
+    CHECK(cp.status == PYFFI_OK && cp.value == 0x563F);
+    CHECK(pyffi_char_unicode(0xD800).status == PYFFI_INVALID_ARGUMENT);
     CHECK_STR(pyffi_error_last(), "get_unicode: U+D800 is a surrogate, not a character");
-    CHECK(pyffi_char_unicode(&cp, 0x110000) == PYFFI_INVALID_ARGUMENT);
+    CHECK(pyffi_char_unicode(0x110000).status == PYFFI_INVALID_ARGUMENT);
 }
 
 static void test_status_table(void)
@@ -96,11 +102,10 @@ static void test_status_table(void)
 static void *fail_in_thread(void *arg)
 {
     int32_t base = (int32_t)(intptr_t)arg;
-    int32_t r;
     char want[64];
     snprintf(want, sizeof want, "add: %d + %d does not fit int32_t", INT32_MAX, base);
     for (int i = 0; i < 10000; i++) {
-        if (pyffi_scalar_add(&r, INT32_MAX, base) != PYFFI_OVERFLOW ||
+        if (pyffi_scalar_add(INT32_MAX, base).status != PYFFI_OVERFLOW ||
             strcmp(pyffi_error_last(), want) != 0)
             return (void *)1;
     }
