@@ -257,6 +257,84 @@ PYFFI_API pyffi_char_result pyffi_char_next(char c);
  */
 PYFFI_API pyffi_u32_result pyffi_char_unicode(uint32_t code_point);
 
+/* ------------------------------------------------------------------------ */
+/* Structs                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** A point in the plane: a plain value struct, no heap memory. */
+typedef struct pyffi_point { double x; double y; } pyffi_point;
+
+/**
+ * Euclidean distance between two points passed BY VALUE.
+ *
+ * @return the distance (hypot of the differences).
+ * Ownership: none; the points are copies.
+ */
+PYFFI_API double pyffi_point_distance(pyffi_point a, pyffi_point b);
+
+/**
+ * Euclidean distance between two points passed BY POINTER.
+ *
+ * @return the distance, or NaN if either pointer is NULL.
+ * Ownership: none; the points are borrowed for the call only.
+ */
+PYFFI_API double pyffi_point_distance_ptr(const pyffi_point *a, const pyffi_point *b);
+
+/** A person: a struct that owns heap memory (its name). */
+typedef struct pyffi_person { char *name; uint8_t age; } pyffi_person;
+
+/** Result of pyffi_person_create(): a person returned by value. */
+typedef struct pyffi_person_result { pyffi_status status; pyffi_person value; } pyffi_person_result;
+
+/**
+ * Allocate a person, copying @p name (UTF-8, @p name_len bytes, no NUL inside).
+ *
+ * @param[out] out the new person, set only on success.
+ * @return PYFFI_OK, PYFFI_INVALID_ARGUMENT if name contains a NUL byte, or
+ *         PYFFI_NOMEM.
+ * Ownership: the caller owns *out and releases it with pyffi_person_free().
+ */
+PYFFI_API pyffi_status pyffi_person_new(pyffi_person **out, const char *name,
+                                        size_t name_len, uint8_t age);
+
+/**
+ * Release a person made by pyffi_person_new() and its name.
+ *
+ * @param person the person; NULL is a no-op.
+ * Ownership: takes @p person.
+ */
+PYFFI_API void pyffi_person_free(pyffi_person *person);
+
+/**
+ * A person returned BY VALUE; its name is a new heap copy.
+ *
+ * @return .value with .status PYFFI_OK; or .status PYFFI_INVALID_ARGUMENT
+ *         (a NUL in name) or PYFFI_NOMEM, with .value zeroed.
+ * Ownership: the caller owns .value.name and releases it with
+ * pyffi_person_clear() on the struct (never free()).
+ */
+PYFFI_API pyffi_person_result pyffi_person_create(const char *name, size_t name_len,
+                                                  uint8_t age);
+
+/**
+ * Release the heap field of a person held by value (see pyffi_person_create()),
+ * leaving name NULL. The struct itself is the caller's.
+ *
+ * @param person the struct; NULL, or a NULL name, is a no-op.
+ * Ownership: releases person->name.
+ */
+PYFFI_API void pyffi_person_clear(pyffi_person *person);
+
+/**
+ * Replace a person's name with a copy of @p name; the old name is freed.
+ *
+ * @return PYFFI_OK, PYFFI_INVALID_ARGUMENT (NULL person or a NUL in name),
+ *         or PYFFI_NOMEM (the old name is kept).
+ * Ownership: @p person is borrowed; the new copy belongs to it.
+ */
+PYFFI_API pyffi_status pyffi_person_set_name(pyffi_person *person, const char *name,
+                                             size_t name_len);
+
 #if defined(__cplusplus) && !defined(PYFFI_CDEF)
 }
 #endif

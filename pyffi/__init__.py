@@ -23,6 +23,7 @@ from ._errors import (
     OutOfRangeError,
 )
 from ._ffi import backend
+from ._record import Person, Point, create_struct, point_distance
 from ._scalar import (
     add,
     add_f32,
@@ -56,6 +57,8 @@ __all__ = [
     "InvalidArgumentError",
     "NoMemoryError",
     "OutOfRangeError",
+    "Person",
+    "Point",
     "__version__",
     "add",
     "add_f32",
@@ -64,11 +67,13 @@ __all__ = [
     "add_one",
     "add_u32",
     "backend",
+    "create_struct",
     "divide",
     "get_char",
     "get_include",
     "get_square_root",
     "get_unicode",
+    "point_distance",
     "reverse_bool",
     "sum_as_string",
 ]

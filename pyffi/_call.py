@@ -15,7 +15,7 @@ from typing import Any, Callable, TypeVar
 from ._errors import OutOfRangeError, raise_status
 from ._ffi import ffi, lib
 
-__all__ = ["argument_error", "param_ctypes", "result_call", "take_string"]
+__all__ = ["argument_error", "encode_utf8", "param_ctypes", "result_call", "take_string"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,3 +108,14 @@ def take_string(ptr: Any, length: int) -> bytes:
         return ffi.unpack(ptr, length)
     finally:
         lib.pyffi_string_free(ptr)
+
+
+def encode_utf8(value: object, func: str, param: str) -> bytes:
+    """The one str -> UTF-8 step: TypeError for a non-str, ValueError for a lone surrogate."""
+    if not isinstance(value, str):
+        raise TypeError(f"{func}() argument '{param}' must be str, not {type(value).__name__}")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{func}() argument '{param}' cannot be encoded as UTF-8: "
+                         f"{exc.reason} at index {exc.start}") from None
