@@ -78,7 +78,8 @@ PYFFI_API const char *pyffi_version_string(void);
     X(INVALID_ARGUMENT, 2, "invalid argument")                               \
     X(OVERFLOW, 3, "value out of range")                                     \
     X(DIVISION_BY_ZERO, 4, "Division by zero")                               \
-    X(DOMAIN, 5, "argument outside the function's domain")
+    X(DOMAIN, 5, "argument outside the function's domain")                  \
+    X(UTF8, 6, "invalid UTF-8")
 
 #define PYFFI_STATUS_ENUM_(name, value, message) PYFFI_##name = value,
 /** Result of every fallible pyffi function; PYFFI_OK (0) means success. */
@@ -256,6 +257,48 @@ PYFFI_API pyffi_char_result pyffi_char_next(char c);
  * Ownership: none.
  */
 PYFFI_API pyffi_u32_result pyffi_char_unicode(uint32_t code_point);
+
+/* ------------------------------------------------------------------------ */
+/* Text                                                                      */
+/* ------------------------------------------------------------------------ */
+
+/** Flags of the UTF-8 text functions. */
+enum {
+    /** Strict UTF-8 (RFC 3629). */
+    PYFFI_UTF8_STRICT = 0,
+    /** Also accept encoded lone surrogates (ED A0..BF 80..BF) and copy them
+     *  unchanged, as Python's "surrogatepass" error handler produces them. */
+    PYFFI_UTF8_ALLOW_SURROGATES = 1
+};
+
+/**
+ * Full Unicode uppercase of UTF-8 text, exactly as Python's str.upper():
+ * one-to-many mappings included ("straße" -> "STRASSE"), no language-specific
+ * rules. Lengths are explicit: NUL bytes are ordinary characters.
+ *
+ * @param[out] out     the uppercased text, NUL-terminated, set only on success.
+ * @param[out] out_len its length in bytes (without the NUL); may be NULL.
+ * @param text  UTF-8, @p len bytes (NULL only when @p len is 0).
+ * @param flags PYFFI_UTF8_STRICT or PYFFI_UTF8_ALLOW_SURROGATES.
+ * @return PYFFI_OK; PYFFI_UTF8 if @p text is not valid UTF-8 (the message
+ *         names the byte offset of the first bad sequence);
+ *         PYFFI_INVALID_ARGUMENT for unknown flags or a NULL pointer; or
+ *         PYFFI_NOMEM.
+ * Ownership: the caller owns *out and releases it with pyffi_string_free().
+ */
+PYFFI_API pyffi_status pyffi_utf8_to_uppercase(char **out, size_t *out_len,
+                                               const char *text, size_t len,
+                                               unsigned flags);
+
+/**
+ * Full Unicode lowercase of UTF-8 text, exactly as Python's str.lower(),
+ * including the Final_Sigma rule ("ΟΔΟΣ" -> "οδος" with a final ς).
+ *
+ * Parameters, results and ownership as pyffi_utf8_to_uppercase().
+ */
+PYFFI_API pyffi_status pyffi_utf8_to_lowercase(char **out, size_t *out_len,
+                                               const char *text, size_t len,
+                                               unsigned flags);
 
 /* ------------------------------------------------------------------------ */
 /* Structs                                                                   */

@@ -21,6 +21,7 @@ from ._errors import (
     InvalidArgumentError,
     NoMemoryError,
     OutOfRangeError,
+    Utf8Error,
 )
 from ._ffi import backend
 from ._record import Person, Point, create_struct, point_distance
@@ -38,6 +39,7 @@ from ._scalar import (
     reverse_bool,
     sum_as_string,
 )
+from ._text import to_lowercase, to_uppercase
 from ._version import __version__
 
 
@@ -59,6 +61,7 @@ __all__ = [
     "OutOfRangeError",
     "Person",
     "Point",
+    "Utf8Error",
     "__version__",
     "add",
     "add_f32",
@@ -76,4 +79,6 @@ __all__ = [
     "point_distance",
     "reverse_bool",
     "sum_as_string",
+    "to_lowercase",
+    "to_uppercase",
 ]

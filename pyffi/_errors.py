@@ -20,6 +20,7 @@ __all__ = [
     "InvalidArgumentError",
     "NoMemoryError",
     "OutOfRangeError",
+    "Utf8Error",
     "error_class",
     "raise_status",
 ]
@@ -92,8 +93,20 @@ class DomainError(Error, ValueError):
     name = "PYFFI_DOMAIN"
 
 
+class Utf8Error(Error, ValueError):
+    """Bytes that are not valid UTF-8; the message names the byte offset (``PYFFI_UTF8``).
+
+    >>> pyffi.to_uppercase(b"ab\\xff")
+    Traceback (most recent call last):
+    pyffi.Utf8Error: to_uppercase: invalid UTF-8 at byte offset 2
+    """
+
+    name = "PYFFI_UTF8"
+
+
 _CLASSES: tuple[type[Error], ...] = (
-    NoMemoryError, InvalidArgumentError, OutOfRangeError, DivisionByZeroError, DomainError)
+    NoMemoryError, InvalidArgumentError, OutOfRangeError, DivisionByZeroError, DomainError,
+    Utf8Error)
 
 for _cls in _CLASSES:
     _cls.status = int(getattr(lib, _cls.name))

@@ -4,17 +4,28 @@
 #include "check.h"
 
 #include <stddef.h>
+#include <string.h>
 
 void *__real_malloc(size_t size);
 void *__wrap_malloc(size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_realloc(void *p, size_t size);
 
-static int fail_countdown; /* 0: never fail; n: the nth malloc from now fails */
+/* 0: never fail; n: the nth allocation (malloc or realloc) from now fails */
+static int fail_countdown;
 
 void *__wrap_malloc(size_t size)
 {
     if (fail_countdown > 0 && --fail_countdown == 0)
         return NULL;
     return __real_malloc(size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+    if (fail_countdown > 0 && --fail_countdown == 0)
+        return NULL;
+    return __real_realloc(p, size);
 }
 
 static void test_sum_string(void)
@@ -52,9 +63,32 @@ static void test_person(void)
     pyffi_person_free(p);
 }
 
+static void test_text(void)
+{
+    /* 64 x U+0390 (2 bytes -> 6): the first buffer, then a growth, fail. */
+    char in[128];
+    for (int k = 0; k < 64; k++)
+        memcpy(in + 2 * k, "\xce\x90", 2);
+    for (int nth = 1; nth <= 2; nth++) {
+        char *out = (char *)"untouched";
+        size_t n = 99;
+        fail_countdown = nth;
+        CHECK(pyffi_utf8_to_uppercase(&out, &n, in, sizeof in, 0) == PYFFI_NOMEM);
+        fail_countdown = 0;
+        CHECK_STR(out, "untouched");
+        CHECK(n == 99);
+        CHECK_STR(pyffi_error_last(), "to_uppercase: out of memory for a 128-byte text");
+    }
+    char *out = NULL;
+    size_t n = 0;
+    CHECK(pyffi_utf8_to_uppercase(&out, &n, in, sizeof in, 0) == PYFFI_OK && n == 384);
+    pyffi_string_free(out);
+}
+
 int main(void)
 {
     test_sum_string();
     test_person();
+    test_text();
     return CHECK_DONE();
 }
