@@ -301,6 +301,73 @@ PYFFI_API pyffi_status pyffi_utf8_to_lowercase(char **out, size_t *out_len,
                                                unsigned flags);
 
 /* ------------------------------------------------------------------------ */
+/* Arrays                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Sort @p n int32_t values ascending, in place (LSD radix sort; not stable
+ * in any observable way, as equal integers are indistinguishable).
+ *
+ * @return PYFFI_OK; PYFFI_INVALID_ARGUMENT if @p xs is NULL and @p n is not 0;
+ *         or PYFFI_NOMEM (a scratch buffer of @p n elements is needed when
+ *         n >= 48), with @p xs untouched.
+ * Ownership: @p xs is borrowed for the call.
+ */
+PYFFI_API pyffi_status pyffi_sort_i32(int32_t *xs, size_t n);
+/** As pyffi_sort_i32(), for int64_t. */
+PYFFI_API pyffi_status pyffi_sort_i64(int64_t *xs, size_t n);
+/** As pyffi_sort_i32(), for uint32_t. */
+PYFFI_API pyffi_status pyffi_sort_u32(uint32_t *xs, size_t n);
+/** As pyffi_sort_i32(), for uint64_t. */
+PYFFI_API pyffi_status pyffi_sort_u64(uint64_t *xs, size_t n);
+/**
+ * As pyffi_sort_i32(), for float: NaNs go last (in no particular order),
+ * -0.0 before 0.0. On PYFFI_NOMEM the NaNs may have moved to the end but
+ * every value is still in the array.
+ */
+PYFFI_API pyffi_status pyffi_sort_f32(float *xs, size_t n);
+/** As pyffi_sort_f32(), for double. */
+PYFFI_API pyffi_status pyffi_sort_f64(double *xs, size_t n);
+
+/**
+ * The multiples of @p divisor in 1..@p upto, ascending, in a new array:
+ * C decides the length (upto / |divisor|, 0 when upto < 1).
+ *
+ * @param[out] out     the array, set only on success (never NULL then, even
+ *                     when empty).
+ * @param[out] out_len its number of elements.
+ * @return PYFFI_OK; PYFFI_DIVISION_BY_ZERO if @p divisor is 0;
+ *         PYFFI_INVALID_ARGUMENT for a NULL out pointer; or PYFFI_NOMEM.
+ * Ownership: the caller owns *out and releases it with pyffi_array_free().
+ */
+PYFFI_API pyffi_status pyffi_create_array(int64_t **out, size_t *out_len,
+                                          int64_t divisor, int64_t upto);
+
+/**
+ * Release an array returned by pyffi_create_array().
+ *
+ * @param array the array; NULL is a no-op.
+ * Ownership: takes @p array.
+ */
+PYFFI_API void pyffi_array_free(int64_t *array);
+
+/** A key (UTF-8 bytes with an explicit length) and a value. */
+typedef struct pyffi_entry {
+    const char *key;
+    size_t key_len;
+    int64_t value;
+} pyffi_entry;
+
+/**
+ * Sort entries by key bytes (memcmp order; a prefix sorts first), in place.
+ *
+ * @return PYFFI_OK, or PYFFI_INVALID_ARGUMENT for a NULL array or a NULL key
+ *         with a non-zero length (nothing is moved then).
+ * Ownership: @p entries and the keys are borrowed for the call.
+ */
+PYFFI_API pyffi_status pyffi_entries_sort(pyffi_entry *entries, size_t n);
+
+/* ------------------------------------------------------------------------ */
 /* Structs                                                                   */
 /* ------------------------------------------------------------------------ */
 

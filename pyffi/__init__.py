@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from ._array import Vector, create_array, process_dict, sort_array
 from ._errors import (
     DivisionByZeroError,
     DomainError,
@@ -62,6 +63,7 @@ __all__ = [
     "Person",
     "Point",
     "Utf8Error",
+    "Vector",
     "__version__",
     "add",
     "add_f32",
@@ -70,6 +72,7 @@ __all__ = [
     "add_one",
     "add_u32",
     "backend",
+    "create_array",
     "create_struct",
     "divide",
     "get_char",
@@ -77,7 +80,9 @@ __all__ = [
     "get_square_root",
     "get_unicode",
     "point_distance",
+    "process_dict",
     "reverse_bool",
+    "sort_array",
     "sum_as_string",
     "to_lowercase",
     "to_uppercase",

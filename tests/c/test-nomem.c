@@ -1,17 +1,20 @@
-/* Allocation failure: linked with -Wl,--wrap=malloc so that the Nth malloc
- * from now can be made to fail. Nothing may leak or be half-built. */
+/* Allocation failure: linked with -Wl,--wrap=malloc (and calloc, realloc) so
+ * that the Nth allocation from now can be made to fail. Nothing may leak or be half-built. */
 #include "pyffi.h"
 #include "check.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 void *__real_malloc(size_t size);
 void *__wrap_malloc(size_t size);
+void *__real_calloc(size_t count, size_t size);
+void *__wrap_calloc(size_t count, size_t size);
 void *__real_realloc(void *p, size_t size);
 void *__wrap_realloc(void *p, size_t size);
 
-/* 0: never fail; n: the nth allocation (malloc or realloc) from now fails */
+/* 0: never fail; n: the nth allocation (malloc, calloc or realloc) from now fails */
 static int fail_countdown;
 
 void *__wrap_malloc(size_t size)
@@ -19,6 +22,13 @@ void *__wrap_malloc(size_t size)
     if (fail_countdown > 0 && --fail_countdown == 0)
         return NULL;
     return __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t count, size_t size)
+{
+    if (fail_countdown > 0 && --fail_countdown == 0)
+        return NULL;
+    return __real_calloc(count, size);
 }
 
 void *__wrap_realloc(void *p, size_t size)
@@ -85,10 +95,37 @@ static void test_text(void)
     pyffi_string_free(out);
 }
 
+static void test_arrays(void)
+{
+    int64_t xs[100];
+    double ys[100];
+    for (int i = 0; i < 100; i++) {
+        xs[i] = 100 - i;
+        ys[i] = i % 2 ? 0.5 * i : -(double)i;
+    }
+    fail_countdown = 1;
+    CHECK(pyffi_sort_i64(xs, 100) == PYFFI_NOMEM);
+    CHECK_STR(pyffi_error_last(), "sort_i64: out of memory for a 100-element buffer");
+    CHECK(xs[0] == 100 && xs[99] == 1); /* untouched */
+    fail_countdown = 1;
+    CHECK(pyffi_sort_f64(ys, 100) == PYFFI_NOMEM);
+    fail_countdown = 0;
+    CHECK(ys[1] == 0.5 && ys[2] == -2.0); /* the keys were turned back into values */
+
+    int64_t *out = NULL;
+    size_t n = 7;
+    fail_countdown = 1;
+    CHECK(pyffi_create_array(&out, &n, 3, 50) == PYFFI_NOMEM);
+    fail_countdown = 0;
+    CHECK(out == NULL && n == 7);
+    CHECK_STR(pyffi_error_last(), "create_array: out of memory for 16 elements");
+}
+
 int main(void)
 {
     test_sum_string();
     test_person();
     test_text();
+    test_arrays();
     return CHECK_DONE();
 }
