@@ -12,6 +12,9 @@ import pytest
 import pyffi
 
 CHECKOUT = Path(__file__).resolve().parent.parent
+# Test modules share helpers through tests/support.py (importlib mode puts
+# nothing on sys.path by itself).
+sys.path.insert(0, str(CHECKOUT / "tests"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pyffi
+from support import examples
 
 INT_DTYPES = ["int32", "int64", "uint32", "uint64"]
 FLOAT_DTYPES = ["float32", "float64"]
@@ -67,7 +68,7 @@ def test_a_slice_of_a_buffer_sorts_only_that_slice() -> None:
     assert a.tolist() == [9, 6, 7, 8, 5, 4]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200))
 def test_lists_are_written_back(xs: list[int]) -> None:
     same = xs
@@ -266,7 +267,7 @@ def test_process_dict_sorts_by_utf8_key_bytes() -> None:
     assert pyffi.process_dict({}) == []
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.dictionaries(st.text(max_size=8), st.integers(-2**63, 2**63 - 1), max_size=30))
 def test_process_dict_matches_python(d: dict[str, int]) -> None:
     assert pyffi.process_dict(d) == sorted(d.items(), key=lambda kv: kv[0].encode())

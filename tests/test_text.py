@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pyffi
+from support import examples
 from pyffi._ffi import ffi, lib
 
 ASSIGNED = [chr(cp) for cp in range(0x110000) if unicodedata.category(chr(cp)) != "Cn"]
@@ -45,7 +46,7 @@ _TRICKY = "ΣσςΑαaZ'.:\u0345\u0301\u00ad\u200d ß İıﬃΐǅ0-\U0001d7ca\U0
 _TEXT = st.text(st.one_of(st.sampled_from(_TRICKY), st.characters()), max_size=40)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(_TEXT)
 def test_mixed_strings(s: str) -> None:
     assert pyffi.to_uppercase(s) == s.upper()
@@ -56,7 +57,7 @@ def test_mixed_strings(s: str) -> None:
         assert pyffi.to_lowercase(bytearray(data)) == s.lower().encode()
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(st.binary(max_size=12) | st.lists(st.sampled_from(
     [b"a", b"\x80", b"\xbf", b"\xc0", b"\xc1", b"\xc2", b"\xdf", b"\xe0", b"\xa0", b"\xed",
      b"\x9f", b"\xef", b"\xf0", b"\x90", b"\xf4", b"\x8f", b"\xf5", b"\xff", "Σ".encode()]),
