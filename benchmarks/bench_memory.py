@@ -34,11 +34,15 @@ def median_ms(cases: dict[str, Callable[[], object]], rounds: int) -> dict[str, 
     return {name: statistics.median(t) * 1e3 for name, t in times.items()}
 
 
+def show(ms: float) -> str:
+    return f"{ms:9.2f} ms" if ms >= 1 else f"{ms * 1e3:9.2f} us"
+
+
 def row(label: str, ours: str, result: dict[str, float]) -> None:
     mine = result[ours]
-    peers = "  ".join(f"{name} {ms:9.3f} ms ({ms / mine:5.2f}x)"
+    peers = "  ".join(f"{name} {show(ms)} ({ms / mine:5.2f}x)"
                       for name, ms in result.items() if name != ours)
-    print(f"{label:<28} pyffi {mine:9.3f} ms   {peers}")
+    print(f"{label:<28} pyffi {show(mine)}   {peers}")
 
 
 def bench_sort(sizes: list[int]) -> None:

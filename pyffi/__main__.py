@@ -35,18 +35,32 @@ TOUR = [
     "pyffi.divide(7, 2)",
     "pyffi.divide(1, 0)",
     "pyffi.add('1', 2)",
+    "pyffi.to_uppercase('hello 古明地覺 straße')",
+    "pyffi.to_lowercase('ΟΔΟΣ ΣΑΣ')",
+    "pyffi.to_uppercase('straße'.encode())",
+    "pyffi.to_uppercase(b'ab\\xff')",
+    "pyffi.create_array()",
+    "pyffi.create_array(0)",
+    "memoryview(pyffi.create_array(4, 12)).tolist()",
+    "pyffi.sort_array(a := array.array('d', [2.5, float('nan'), -1.0])) or a",
+    "pyffi.sort_array(b'read-only')",
+    "pyffi.process_dict({'b': 2, 'a': 1, 'é': 3})",
+    "pyffi.Point(0, 0).distance(pyffi.Point(3, 4))",
+    "pyffi.create_struct('Bob', 42)",
 ]
 
 
 def tour() -> None:
     """Print every TOUR expression with its result (or the exception it raises)."""
+    import array
+
     import pyffi
 
     print(f"== pyffi {pyffi.__version__}, backend: {pyffi.backend} ==")
     width = max(len(expr) for expr in TOUR)
     for expr in TOUR:
         try:
-            shown = repr(eval(expr, {"pyffi": pyffi}))  # noqa: S307 - our own literals
+            shown = repr(eval(expr, {"pyffi": pyffi, "array": array}))  # noqa: S307 - our own literals
         except Exception as exc:  # the tour shows errors too
             shown = f"{type(exc).__name__}: {exc}"
         print(f"  {expr:<{width}}  ->  {shown}")
