@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,12 @@ def test_python_dash_m_pyffi_prints_the_tour_for_both_backends(tmp_path: Path) -
     assert done.stderr == ""
     for backend in ("api", "abi"):
         assert f"backend: {backend} ==" in done.stdout
-    assert done.stdout.count("pyffi.add(11, 22)                  ->  33") == 2
+    def shown(expr: str, result: str) -> int:  # lines "  <expr> <padding> ->  <result>"
+        return len(re.findall(rf"^  {re.escape(expr)} +->  {re.escape(result)}$", done.stdout,
+                              re.MULTILINE))
+
+    assert shown("pyffi.add(11, 22)", "33") == 2
     assert done.stdout.count("DivisionByZeroError: Division by zero") == 2
-    assert done.stdout.count("pyffi.get_unicode('憨')             ->  '批'") == 2
+    assert shown("pyffi.get_unicode('憨')", "'批'") == 2
+    assert shown("pyffi.to_uppercase('hello 古明地覺 straße')", "'HELLO 古明地覺 STRASSE'") == 2
+    assert shown("pyffi.create_array(0)", "DivisionByZeroError: create_array: divisor is 0") == 2
