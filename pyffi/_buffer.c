@@ -82,22 +82,28 @@ static PyObject *view_closed(Int64View *self, void *Py_UNUSED(closure))
     return PyBool_FromLong(self->owner == NULL);
 }
 
-static PyObject *view_tolist(Int64View *self, PyObject *Py_UNUSED(ignored))
+/* items start, start + step, ... (n of them) as a new list; attached only. */
+static PyObject *items_list(Int64View *self, Py_ssize_t start, Py_ssize_t step, Py_ssize_t n)
 {
-    if (check_attached(self) < 0)
-        return NULL;
-    PyObject *list = PyList_New(self->length);
+    PyObject *list = PyList_New(n);
     if (list == NULL)
         return NULL;
-    for (Py_ssize_t i = 0; i < self->length; i++) {
+    for (Py_ssize_t k = 0, i = start; k < n; k++, i += step) {
         PyObject *item = PyLong_FromLongLong(self->data[i]);
         if (item == NULL) {
             Py_DECREF(list);
             return NULL;
         }
-        PyList_SET_ITEM(list, i, item);
+        PyList_SET_ITEM(list, k, item);
     }
     return list;
+}
+
+static PyObject *view_tolist(Int64View *self, PyObject *Py_UNUSED(ignored))
+{
+    if (check_attached(self) < 0)
+        return NULL;
+    return items_list(self, 0, 1, self->length);
 }
 
 static Py_ssize_t view_length(Int64View *self)
@@ -116,18 +122,7 @@ static PyObject *view_subscript(Int64View *self, PyObject *key)
         if (PySlice_Unpack(key, &start, &stop, &step) < 0)
             return NULL;
         Py_ssize_t n = PySlice_AdjustIndices(self->length, &start, &stop, step);
-        PyObject *list = PyList_New(n);
-        if (list == NULL)
-            return NULL;
-        for (Py_ssize_t k = 0, i = start; k < n; k++, i += step) {
-            PyObject *item = PyLong_FromLongLong(self->data[i]);
-            if (item == NULL) {
-                Py_DECREF(list);
-                return NULL;
-            }
-            PyList_SET_ITEM(list, k, item);
-        }
-        return list;
+        return items_list(self, start, step, n);
     }
     if (!PyIndex_Check(key)) {
         PyErr_Format(PyExc_TypeError, "%s indices must be integers or slices, not %.200s",
