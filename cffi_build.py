@@ -30,10 +30,24 @@ import cffi
 
 MODULE_NAME = "pyffi._pyffi"
 
-# Declarations that exist only in API mode: the entry points C calls back into
-# Python through (`extern "Python"`). They are binding glue, not part of the C
-# core, so they are not in the public header. Empty until callbacks exist.
-API_ONLY_CDEF = ""
+# A callback type in the header: `typedef R (*pyffi_name)(params);`.
+CALLBACK_TYPEDEF = re.compile(r"typedef\s+([^;()]+?)\s*\(\s*\*\s*(pyffi_\w+)\s*\)\s*\(([^()]*)\)\s*;")
+
+
+def python_entry_points(cdef: str) -> str:
+    """API-mode only: one `extern "Python"` function per callback typedef.
+
+    For `typedef R (*pyffi_x)(P);` this declares `extern "Python" R
+    pyffi_py_x(P);`, the C entry point through which C calls back into
+    Python (pyffi/_callback.py attaches the Python side with
+    @ffi.def_extern). Derived from the header's typedefs, so the signature
+    is never written twice; ABI mode uses ffi.callback on the typedef itself.
+    """
+    lines = []
+    for ret, name, params in CALLBACK_TYPEDEF.findall(cdef):
+        entry = "pyffi_py_" + name[len("pyffi_"):]
+        lines.append(f'extern "Python" {ret} {entry}({params});\n')
+    return "".join(lines)
 
 
 def preprocess(header: Path, cc: list[str]) -> str:
@@ -104,7 +118,7 @@ def main(argv: list[str]) -> int:
         f"{exports}}};\n")
 
     ffibuilder = cffi.FFI()
-    ffibuilder.cdef(cdef + API_ONLY_CDEF)
+    ffibuilder.cdef(cdef + python_entry_points(cdef))
     ffibuilder.set_source(MODULE_NAME, '#include "pyffi.h"\n')
     ffibuilder.emit_c_code(str(args.source))
     return 0

@@ -79,7 +79,8 @@ PYFFI_API const char *pyffi_version_string(void);
     X(OVERFLOW, 3, "value out of range")                                     \
     X(DIVISION_BY_ZERO, 4, "Division by zero")                               \
     X(DOMAIN, 5, "argument outside the function's domain")                  \
-    X(UTF8, 6, "invalid UTF-8")
+    X(UTF8, 6, "invalid UTF-8")                                              \
+    X(CALLBACK, 7, "a callback reported a failure")
 
 #define PYFFI_STATUS_ENUM_(name, value, message) PYFFI_##name = value,
 /** Result of every fallible pyffi function; PYFFI_OK (0) means success. */
@@ -366,6 +367,85 @@ typedef struct pyffi_entry {
  * Ownership: @p entries and the keys are borrowed for the call.
  */
 PYFFI_API pyffi_status pyffi_entries_sort(pyffi_entry *entries, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Callbacks                                                                 */
+/* Every callback takes the caller's `void *user` first and returns a        */
+/* pyffi_status: PYFFI_OK to go on, anything else to make the calling        */
+/* function stop at once and return that status (PYFFI_CALLBACK when the     */
+/* callback has its own record of what went wrong, as Python's exceptions). */
+/* ------------------------------------------------------------------------ */
+
+/** A binary operation on int32 values: stores op(a, b) in *out. */
+typedef pyffi_status (*pyffi_i32_binop)(void *user, int32_t a, int32_t b, int32_t *out);
+
+/** A three-way comparison: *out < 0, == 0 or > 0 as a < b, a == b, a > b. */
+typedef pyffi_status (*pyffi_i64_compare)(void *user, int64_t a, int64_t b, int *out);
+
+/** A function of one double: stores f(x) in *out. */
+typedef pyffi_status (*pyffi_f64_unary)(void *user, double x, double *out);
+
+/** Progress of a long computation: @p done of @p total units finished. */
+typedef pyffi_status (*pyffi_progress)(void *user, size_t done, size_t total);
+
+/**
+ * Apply @p op to @p a and @p b through a C function pointer.
+ *
+ * @return .value = op(a, b) with .status PYFFI_OK; PYFFI_INVALID_ARGUMENT
+ *         for a NULL @p op; or the status @p op returned.
+ * Ownership: @p user is passed through untouched.
+ */
+PYFFI_API pyffi_i32_result pyffi_calc(int32_t a, int32_t b, pyffi_i32_binop op, void *user);
+
+/**
+ * Sort @p n int64 values ascending, in place, by @p compare (a stable merge
+ * sort: equal values keep their order; an inconsistent comparison gives
+ * some permutation, never an out-of-bounds access).
+ *
+ * @return PYFFI_OK; PYFFI_INVALID_ARGUMENT (NULL @p compare, or NULL @p xs
+ *         with n > 0); PYFFI_NOMEM (scratch of @p n values), with @p xs
+ *         untouched; or the status @p compare returned, at once, with @p xs
+ *         holding a permutation of its values.
+ * Ownership: @p xs is borrowed for the call.
+ */
+PYFFI_API pyffi_status pyffi_sort_i64_by(int64_t *xs, size_t n, pyffi_i64_compare compare,
+                                         void *user);
+
+/**
+ * out[i] = fn(xs[i]) for i in 0..n-1, in order (@p out may be @p xs).
+ *
+ * @return PYFFI_OK; PYFFI_INVALID_ARGUMENT (NULL @p fn, or a NULL array with
+ *         n > 0); or the status @p fn returned, at once (out[0..i-1] are set).
+ * Ownership: both arrays are borrowed for the call.
+ */
+PYFFI_API pyffi_status pyffi_map_f64(double *out, const double *xs, size_t n,
+                                     pyffi_f64_unary fn, void *user);
+
+/* ------------------------------------------------------------------------ */
+/* Heavy computation on C threads                                            */
+/* ------------------------------------------------------------------------ */
+
+enum {
+    /** Most threads pyffi_compute_heavy() accepts. */
+    PYFFI_COMPUTE_MAX_THREADS = 256
+};
+
+/**
+ * The sum of tan(cos(sin(x))) over @p xs, on @p threads threads (the
+ * calling one included). The data is cut into fixed blocks whose sums are
+ * added in block order, so the result is the same for every thread count.
+ *
+ * @param progress NULL, or called from the worker threads (one at a time,
+ *                 with @p done increasing) at most about 100 times; a
+ *                 status other than PYFFI_OK stops the computation.
+ * @return .value with .status PYFFI_OK; PYFFI_INVALID_ARGUMENT (threads 0
+ *         or above PYFFI_COMPUTE_MAX_THREADS, or NULL @p xs with n > 0);
+ *         PYFFI_NOMEM; or the status @p progress returned.
+ * Ownership: @p xs is borrowed for the call. If a thread cannot be started
+ * the work is shared by the threads that could.
+ */
+PYFFI_API pyffi_f64_result pyffi_compute_heavy(const double *xs, size_t n, unsigned threads,
+                                               pyffi_progress progress, void *user);
 
 /* ------------------------------------------------------------------------ */
 /* Structs                                                                   */

@@ -15,7 +15,10 @@ from __future__ import annotations
 import os
 
 from ._array import Vector, create_array, process_dict, sort_array
+from ._callback import calc, map_f64, sort_by
+from ._compute import compute_heavy
 from ._errors import (
+    CallbackError,
     DivisionByZeroError,
     DomainError,
     Error,
@@ -54,6 +57,7 @@ def get_include() -> str:
 
 
 __all__ = [
+    "CallbackError",
     "DivisionByZeroError",
     "DomainError",
     "Error",
@@ -72,6 +76,8 @@ __all__ = [
     "add_one",
     "add_u32",
     "backend",
+    "calc",
+    "compute_heavy",
     "create_array",
     "create_struct",
     "divide",
@@ -79,10 +85,12 @@ __all__ = [
     "get_include",
     "get_square_root",
     "get_unicode",
+    "map_f64",
     "point_distance",
     "process_dict",
     "reverse_bool",
     "sort_array",
+    "sort_by",
     "sum_as_string",
     "to_lowercase",
     "to_uppercase",

@@ -14,6 +14,7 @@ from typing import NoReturn
 from ._ffi import ffi, lib
 
 __all__ = [
+    "CallbackError",
     "DivisionByZeroError",
     "DomainError",
     "Error",
@@ -104,9 +105,19 @@ class Utf8Error(Error, ValueError):
     name = "PYFFI_UTF8"
 
 
+class CallbackError(Error, RuntimeError):
+    """A C callback reported failure without a Python exception (``PYFFI_CALLBACK``).
+
+    An exception raised by a Python callback is re-raised itself, never
+    wrapped in this class; it is seen only when a callback written in C fails.
+    """
+
+    name = "PYFFI_CALLBACK"
+
+
 _CLASSES: tuple[type[Error], ...] = (
     NoMemoryError, InvalidArgumentError, OutOfRangeError, DivisionByZeroError, DomainError,
-    Utf8Error)
+    Utf8Error, CallbackError)
 
 for _cls in _CLASSES:
     _cls.status = int(getattr(lib, _cls.name))

@@ -1,0 +1,272 @@
+"""C calling Python: calc, sort_by, map_f64, and the callback machinery.
+
+How an exception raised inside a callback gets out (pygit2's pattern):
+
+1. each call makes a :class:`Pending` (the Python callable, and a slot for
+   an exception) and passes it to C as ``void *user`` through
+   ``ffi.new_handle``: nothing is module-global, so concurrent calls never
+   see each other's callable;
+2. C calls a fixed entry point (API mode: an ``extern "Python"`` function
+   generated from the header's callback typedef; ABI mode: one
+   ``ffi.callback`` made at import), which runs the callable;
+3. any exception, ``KeyboardInterrupt`` included, is stored in the slot and
+   the entry point returns ``PYFFI_CALLBACK``: C stops at once;
+4. after the C call returns, :func:`fail` raises the stored exception
+   object itself, traceback included. cffi never sees it, so nothing is
+   printed to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn
+
+from ._call import argument_error, param_ctypes
+from ._errors import OutOfRangeError, raise_status
+from ._ffi import backend, ffi, lib
+
+__all__ = ["Pending", "calc", "entry_point", "f64_input", "fail", "map_f64", "sort_by"]
+
+_CALLBACK = int(lib.PYFFI_CALLBACK)
+_OVERFLOW = int(lib.PYFFI_OVERFLOW)
+_I32_MIN, _I32_MAX = -(1 << 31), (1 << 31) - 1
+# Buffer formats of a native-order double.
+_F64_FORMATS = ("d", "@d", "=d", "<d" if sys.byteorder == "little" else ">d")
+
+
+class Pending:
+    """One call's callable and the first exception it raised (the ``void *user``)."""
+
+    __slots__ = ("error", "fn", "func")
+
+    def __init__(self, fn: Callable[..., Any], func: str) -> None:
+        self.fn = fn
+        self.func = func
+        self.error: BaseException | None = None
+
+
+def fail(status: int, pending: Pending | None) -> NoReturn:
+    """Raise what made the C call fail: the callback's own exception if it raised one."""
+    error = pending.error if pending is not None else None
+    if error is None:
+        raise_status(status)
+    pending.error = None  # no cycle through the traceback's frames
+    raise error
+
+
+def _on_error(exc_type: type[BaseException], exc: BaseException | None,
+              tb: types.TracebackType | None) -> None:
+    """cffi's ``onerror``: an exception escaped an entry point (a signal at the wrong moment).
+
+    Store it like any other, instead of letting cffi print it; C gets
+    ``PYFFI_CALLBACK`` either way.
+    """
+    frame = tb.tb_frame if tb is not None else None
+    user = frame.f_locals.get("user") if frame is not None else None
+    if user is not None and exc is not None:
+        pending = ffi.from_handle(user)
+        if pending.error is None:
+            pending.error = exc
+
+
+def entry_point(typedef: str) -> Callable[[Callable[..., int]], Any]:
+    """Decorator: make a Python function the C entry point for callback type ``typedef``.
+
+    Returns the C function pointer to pass to C: in API mode the
+    ``extern "Python"`` function ``pyffi_py_<name>`` generated from the
+    typedef, in ABI mode an ``ffi.callback`` of the typedef. Either way an
+    exception that escapes the function returns ``PYFFI_CALLBACK`` silently.
+    """
+    def register(function: Callable[..., int]) -> Any:
+        if backend == "api":
+            name = "pyffi_py_" + typedef[len("pyffi_"):]
+            ffi.def_extern(name=name, error=_CALLBACK, onerror=_on_error)(function)
+            return getattr(lib, name)
+        return ffi.callback(typedef, function, error=_CALLBACK, onerror=_on_error)
+    return register
+
+
+@entry_point("pyffi_i32_binop")
+def _binop(user: Any, a: int, b: int, out: Any) -> int:
+    pending: Pending = ffi.from_handle(user)
+    try:
+        value = pending.fn(a, b)
+        if not isinstance(value, int):
+            raise TypeError(f"{pending.func}(): op({a}, {b}) returned "
+                            f"{type(value).__name__}, expected int")
+        if not _I32_MIN <= value <= _I32_MAX:
+            raise OutOfRangeError(f"{pending.func}(): op({a}, {b}) returned {value}, which "
+                                  f"does not fit int32_t [{_I32_MIN}, {_I32_MAX}]", _OVERFLOW)
+        out[0] = value
+        return 0
+    except BaseException as exc:  # noqa: BLE001 - re-raised by fail() after the C call
+        pending.error = exc
+        return _CALLBACK
+
+
+@entry_point("pyffi_i64_compare")
+def _compare(user: Any, a: int, b: int, out: Any) -> int:
+    pending: Pending = ffi.from_handle(user)
+    try:
+        order = pending.fn(a, b)
+        if not isinstance(order, int):
+            raise TypeError(f"{pending.func}(): compare({a}, {b}) returned "
+                            f"{type(order).__name__}, expected int")
+        out[0] = (order > 0) - (order < 0)
+        return 0
+    except BaseException as exc:  # noqa: BLE001
+        pending.error = exc
+        return _CALLBACK
+
+
+@entry_point("pyffi_f64_unary")
+def _unary(user: Any, x: float, out: Any) -> int:
+    pending: Pending = ffi.from_handle(user)
+    try:
+        value = pending.fn(x)
+        try:
+            out[0] = value
+        except TypeError:
+            raise TypeError(f"{pending.func}(): fn({x!r}) returned {type(value).__name__}, "
+                            "expected float") from None
+        except OverflowError:
+            raise OutOfRangeError(f"{pending.func}(): fn({x!r}) returned {value}, which does "
+                                  "not fit a double", _OVERFLOW) from None
+        return 0
+    except BaseException as exc:  # noqa: BLE001
+        pending.error = exc
+        return _CALLBACK
+
+
+def _callable(func: str, param: str, fn: object) -> None:
+    if not callable(fn):
+        raise TypeError(f"{func}() argument '{param}' must be callable, not {type(fn).__name__}")
+
+
+_CALC_TYPES = param_ctypes(lib.pyffi_calc)[:2]
+
+
+def calc(a: int, b: int, op: Callable[[int, int], int]) -> int:
+    """``op(a, b)``, called from C through a function pointer; an int32 result.
+
+    An exception raised by ``op`` comes out of ``calc`` itself (the same
+    object). A result that is not an int raises TypeError; one outside int32,
+    :class:`pyffi.OutOfRangeError` (an OverflowError).
+
+    >>> pyffi.calc(10, 2, lambda a, b: a * b)
+    20
+    """
+    _callable("calc", "op", op)
+    pending = Pending(op, "calc")
+    try:
+        result = lib.pyffi_calc(a, b, _binop, ffi.new_handle(pending))
+    except (TypeError, OverflowError) as exc:
+        raise argument_error("calc", ("a", "b"), _CALC_TYPES, (a, b), exc) from None
+    if result.status:
+        fail(result.status, pending)
+    return result.value
+
+
+def _int64_items(func: str, xs: list[Any]) -> Any:
+    try:
+        return ffi.new("int64_t[]", xs)
+    except (TypeError, OverflowError) as exc:
+        for i, x in enumerate(xs):
+            if not isinstance(x, int):
+                raise TypeError(f"{func}() list item {i} must be int, not "
+                                f"{type(x).__name__}") from None
+            if not -(1 << 63) <= x < (1 << 63):
+                raise OutOfRangeError(f"{func}() list item {i} = {x} does not fit int64_t",
+                                      _OVERFLOW) from None
+        raise exc from None
+
+
+def sort_by(xs: list[int], compare: Callable[[int, int], int]) -> None:
+    """Sort a list of ints in place with a three-way ``compare(a, b)`` called from C.
+
+    ``compare`` returns a negative int, zero or a positive int (the ``qsort``
+    contract); the sort is stable. If ``compare`` raises, the exception comes
+    out of ``sort_by`` and the list is unchanged. If ``compare`` modifies the
+    list, ValueError (as ``list.sort``) and the list keeps those changes.
+
+    >>> xs = [3, 1, 2]; pyffi.sort_by(xs, lambda a, b: b - a); xs
+    [3, 2, 1]
+    """
+    if not isinstance(xs, list):
+        raise TypeError(f"sort_by() argument 'xs' must be a list of ints, not "
+                        f"{type(xs).__name__}")
+    _callable("sort_by", "compare", compare)
+    before = xs[:]
+    data = _int64_items("sort_by", xs)
+    pending = Pending(compare, "sort_by")
+    status = lib.pyffi_sort_i64_by(data, len(before), _compare, ffi.new_handle(pending))
+    if status:
+        fail(status, pending)
+    if len(xs) != len(before) or any(x is not y for x, y in zip(xs, before)):
+        raise ValueError("sort_by(): the list was modified during the sort")
+    xs[:] = ffi.unpack(data, len(before))
+
+
+def f64_input(func: str, param: str, data: Any) -> tuple[Any, int]:
+    """A float64 C array over ``data``: zero-copy for a buffer of doubles, else a copy.
+
+    Buffers must be C-contiguous doubles in native byte order (``array('d')``,
+    numpy float64); any other iterable of numbers is copied. Returns
+    ``(cdata, length)``; release the cdata with ``ffi.release`` when done.
+    """
+    try:
+        view = memoryview(data)
+    except TypeError:
+        view = None
+    if view is not None:
+        with view:
+            if view.format not in _F64_FORMATS:
+                raise TypeError(f"{func}() argument '{param}' must be a buffer of float64, "
+                                f"not format {view.format!r}")
+            if not view.c_contiguous:
+                raise ValueError(f"{func}() argument '{param}' must be a contiguous buffer")
+            n = view.nbytes // 8
+        # The view is released here; the cdata holds its own buffer export.
+        return ffi.from_buffer("double[]", data), n
+    if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
+        raise TypeError(f"{func}() argument '{param}' must be a sequence of floats or a "
+                        f"float64 buffer, not {type(data).__name__}")
+    items = data if isinstance(data, (list, tuple)) else list(data)
+    try:
+        return ffi.new("double[]", items), len(items)
+    except (TypeError, OverflowError):
+        for i, x in enumerate(items):
+            try:
+                ffi.new("double *", x)
+            except TypeError:
+                raise TypeError(f"{func}() argument '{param}' item {i} must be a number, not "
+                                f"{type(x).__name__}") from None
+            except OverflowError:
+                raise OutOfRangeError(f"{func}() argument '{param}' item {i} = {x} does not "
+                                      "fit a double", _OVERFLOW) from None
+        raise
+
+
+def map_f64(fn: Callable[[float], float], xs: Any) -> list[float]:
+    """``[fn(x) for x in xs]`` with the loop in C calling ``fn`` back; a list of floats.
+
+    ``xs`` is a sequence of numbers or a float64 buffer (read in place).
+    ``fn`` must return a number (int or float); anything else raises
+    TypeError. An exception raised by ``fn`` comes out of ``map_f64``.
+
+    >>> pyffi.map_f64(lambda x: x * x, [1.0, 2.0, 3.0])
+    [1.0, 4.0, 9.0]
+    """
+    _callable("map_f64", "fn", fn)
+    data, n = f64_input("map_f64", "xs", xs)
+    pending = Pending(fn, "map_f64")
+    try:
+        out = ffi.new("double[]", n)
+        status = lib.pyffi_map_f64(out, data, n, _unary, ffi.new_handle(pending))
+    finally:
+        ffi.release(data)
+    if status:
+        fail(status, pending)
+    return ffi.unpack(out, n)
