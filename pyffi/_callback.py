@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 from ._call import argument_error, param_ctypes
@@ -230,7 +230,7 @@ def f64_input(func: str, param: str, data: Any) -> tuple[Any, int]:
             n = view.nbytes // 8
         # The view is released here; the cdata holds its own buffer export.
         return ffi.from_buffer("double[]", data), n
-    if isinstance(data, (str, bytes)) or not isinstance(data, Iterable):
+    if isinstance(data, (str, Mapping)) or not isinstance(data, Iterable):
         raise TypeError(f"{func}() argument '{param}' must be a sequence of floats or a "
                         f"float64 buffer, not {type(data).__name__}")
     items = data if isinstance(data, (list, tuple)) else list(data)
@@ -239,7 +239,7 @@ def f64_input(func: str, param: str, data: Any) -> tuple[Any, int]:
     except (TypeError, OverflowError):
         for i, x in enumerate(items):
             try:
-                ffi.new("double *", x)
+                ffi.new("double[1]", [x])
             except TypeError:
                 raise TypeError(f"{func}() argument '{param}' item {i} must be a number, not "
                                 f"{type(x).__name__}") from None

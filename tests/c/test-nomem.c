@@ -121,11 +121,38 @@ static void test_arrays(void)
     CHECK_STR(pyffi_error_last(), "create_array: out of memory for 16 elements");
 }
 
+static pyffi_status ascending(void *user, int64_t a, int64_t b, int *out)
+{
+    (void)user;
+    *out = (a > b) - (a < b);
+    return PYFFI_OK;
+}
+
+static void test_callbacks(void)
+{
+    int64_t xs[40];
+    for (int i = 0; i < 40; i++)
+        xs[i] = 40 - i;
+    fail_countdown = 1;
+    CHECK(pyffi_sort_i64_by(xs, 40, ascending, NULL) == PYFFI_NOMEM);
+    fail_countdown = 0;
+    CHECK(xs[0] == 40 && xs[39] == 1); /* untouched */
+    CHECK_STR(pyffi_error_last(), "sort_i64_by: no memory for 40 values");
+
+    double ys[3] = {1, 2, 3};
+    fail_countdown = 1;
+    pyffi_f64_result r = pyffi_compute_heavy(ys, 3, 2, NULL, NULL);
+    fail_countdown = 0;
+    CHECK(r.status == PYFFI_NOMEM && r.value == 0.0);
+    CHECK_STR(pyffi_error_last(), "compute_heavy: no memory for 1 block sums");
+}
+
 int main(void)
 {
     test_sum_string();
     test_person();
     test_text();
     test_arrays();
+    test_callbacks();
     return CHECK_DONE();
 }
