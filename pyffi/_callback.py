@@ -2,8 +2,8 @@
 
 How an exception raised inside a callback gets out (pygit2's pattern):
 
-1. each call makes a :class:`Pending` (the Python callable, and a slot for
-   an exception) and passes it to C as ``void *user`` through
+1. each call makes its state (the Python callable, and a slot for an
+   exception: :func:`pending`) and passes it to C as ``void *user`` through
    ``ffi.new_handle``: nothing is module-global, so concurrent calls never
    see each other's callable;
 2. C calls a fixed entry point (API mode: an ``extern "Python"`` function
@@ -27,7 +27,7 @@ from ._call import argument_error, param_ctypes
 from ._errors import OutOfRangeError, raise_status
 from ._ffi import backend, ffi, lib
 
-__all__ = ["Pending", "calc", "entry_point", "f64_input", "fail", "map_f64", "sort_by"]
+__all__ = ["calc", "entry_point", "f64_input", "fail", "map_f64", "pending", "sort_by"]
 
 _CALLBACK = int(lib.PYFFI_CALLBACK)
 _OVERFLOW = int(lib.PYFFI_OVERFLOW)
@@ -36,23 +36,22 @@ _I32_MIN, _I32_MAX = -(1 << 31), (1 << 31) - 1
 _F64_FORMATS = ("d", "@d", "=d", "<d" if sys.byteorder == "little" else ">d")
 
 
-class Pending:
-    """One call's callable and the first exception it raised (the ``void *user``)."""
-
-    __slots__ = ("error", "fn", "func")
-
-    def __init__(self, fn: Callable[..., Any], func: str) -> None:
-        self.fn = fn
-        self.func = func
-        self.error: BaseException | None = None
+# One call's state, the ``void *user`` of its callbacks: a plain list (the
+# cheapest object to make per call) of [callable, first exception, caller's name].
+FN, ERROR, FUNC = 0, 1, 2
 
 
-def fail(status: int, pending: Pending | None) -> NoReturn:
+def pending(fn: Callable[..., Any], func: str) -> list[Any]:
+    """A fresh per-call state for callable ``fn`` of the function named ``func``."""
+    return [fn, None, func]
+
+
+def fail(status: int, state: list[Any] | None) -> NoReturn:
     """Raise what made the C call fail: the callback's own exception if it raised one."""
-    error = pending.error if pending is not None else None
+    error = state[ERROR] if state is not None else None
     if error is None:
         raise_status(status)
-    pending.error = None  # no cycle through the traceback's frames
+    state[ERROR] = None  # no cycle through the traceback's frames
     raise error
 
 
@@ -61,14 +60,16 @@ def _on_error(exc_type: type[BaseException], exc: BaseException | None,
     """cffi's ``onerror``: an exception escaped an entry point (a signal at the wrong moment).
 
     Store it like any other, instead of letting cffi print it; C gets
-    ``PYFFI_CALLBACK`` either way.
+    ``PYFFI_CALLBACK`` either way. Must not raise: cffi would print that.
     """
-    frame = tb.tb_frame if tb is not None else None
-    user = frame.f_locals.get("user") if frame is not None else None
-    if user is not None and exc is not None:
-        pending = ffi.from_handle(user)
-        if pending.error is None:
-            pending.error = exc
+    try:
+        user = tb.tb_frame.f_locals.get("user") if tb is not None else None
+        if user is not None and user != ffi.NULL:
+            state = ffi.from_handle(user)
+            if state[ERROR] is None:
+                state[ERROR] = exc
+    except BaseException:  # noqa: BLE001, S110 - nowhere left to report it
+        pass
 
 
 def entry_point(typedef: str) -> Callable[[Callable[..., int]], Any]:
@@ -90,54 +91,59 @@ def entry_point(typedef: str) -> Callable[[Callable[..., int]], Any]:
 
 @entry_point("pyffi_i32_binop")
 def _binop(user: Any, a: int, b: int, out: Any) -> int:
-    pending: Pending = ffi.from_handle(user)
+    state = _from_handle(user)
     try:
-        value = pending.fn(a, b)
-        if not isinstance(value, int):
-            raise TypeError(f"{pending.func}(): op({a}, {b}) returned "
-                            f"{type(value).__name__}, expected int")
-        if not _I32_MIN <= value <= _I32_MAX:
-            raise OutOfRangeError(f"{pending.func}(): op({a}, {b}) returned {value}, which "
-                                  f"does not fit int32_t [{_I32_MIN}, {_I32_MAX}]", _OVERFLOW)
-        out[0] = value
-        return 0
+        value = state[FN](a, b)
     except BaseException as exc:  # noqa: BLE001 - re-raised by fail() after the C call
-        pending.error = exc
+        state[ERROR] = exc
         return _CALLBACK
+    try:
+        out[0] = value  # cffi checks the type and the int32 range
+    except (TypeError, OverflowError):
+        state[ERROR] = _bad_result(state[FUNC], f"op({a}, {b})", value, int, "int32_t")
+        return _CALLBACK
+    return 0
 
 
 @entry_point("pyffi_i64_compare")
 def _compare(user: Any, a: int, b: int, out: Any) -> int:
-    pending: Pending = ffi.from_handle(user)
+    state = _from_handle(user)
     try:
-        order = pending.fn(a, b)
-        if not isinstance(order, int):
-            raise TypeError(f"{pending.func}(): compare({a}, {b}) returned "
-                            f"{type(order).__name__}, expected int")
-        out[0] = (order > 0) - (order < 0)
-        return 0
+        order = state[FN](a, b)
     except BaseException as exc:  # noqa: BLE001
-        pending.error = exc
+        state[ERROR] = exc
         return _CALLBACK
+    if not isinstance(order, int):
+        state[ERROR] = _bad_result(state[FUNC], f"compare({a}, {b})", order, int, "int")
+        return _CALLBACK
+    out[0] = (order > 0) - (order < 0)
+    return 0
 
 
 @entry_point("pyffi_f64_unary")
 def _unary(user: Any, x: float, out: Any) -> int:
-    pending: Pending = ffi.from_handle(user)
+    state = _from_handle(user)
     try:
-        value = pending.fn(x)
-        try:
-            out[0] = value
-        except TypeError:
-            raise TypeError(f"{pending.func}(): fn({x!r}) returned {type(value).__name__}, "
-                            "expected float") from None
-        except OverflowError:
-            raise OutOfRangeError(f"{pending.func}(): fn({x!r}) returned {value}, which does "
-                                  "not fit a double", _OVERFLOW) from None
-        return 0
+        value = state[FN](x)
     except BaseException as exc:  # noqa: BLE001
-        pending.error = exc
+        state[ERROR] = exc
         return _CALLBACK
+    try:
+        out[0] = value
+    except (TypeError, OverflowError):
+        state[ERROR] = _bad_result(state[FUNC], f"fn({x!r})", value, float, "a double")
+        return _CALLBACK
+    return 0
+
+
+def _bad_result(func: str, call: str, value: object, expected: type, ctype: str) -> Exception:
+    """The exception for a callback result C cannot take."""
+    if isinstance(value, expected) or (expected is float and isinstance(value, int)):
+        bounds = f" [{_I32_MIN}, {_I32_MAX}]" if ctype == "int32_t" else ""
+        return OutOfRangeError(f"{func}(): {call} returned {value}, which does not fit "
+                               f"{ctype}{bounds}", _OVERFLOW)
+    return TypeError(f"{func}(): {call} returned {type(value).__name__}, "
+                     f"expected {expected.__name__}")
 
 
 def _callable(func: str, param: str, fn: object) -> None:
@@ -146,6 +152,11 @@ def _callable(func: str, param: str, fn: object) -> None:
 
 
 _CALC_TYPES = param_ctypes(lib.pyffi_calc)[:2]
+
+
+_from_handle = ffi.from_handle
+_new_handle = ffi.new_handle
+_calc = lib.pyffi_calc
 
 
 def calc(a: int, b: int, op: Callable[[int, int], int]) -> int:
@@ -158,14 +169,15 @@ def calc(a: int, b: int, op: Callable[[int, int], int]) -> int:
     >>> pyffi.calc(10, 2, lambda a, b: a * b)
     20
     """
-    _callable("calc", "op", op)
-    pending = Pending(op, "calc")
+    if not callable(op):
+        _callable("calc", "op", op)
+    state = [op, None, "calc"]
     try:
-        result = lib.pyffi_calc(a, b, _binop, ffi.new_handle(pending))
+        result = _calc(a, b, _binop, _new_handle(state))
     except (TypeError, OverflowError) as exc:
         raise argument_error("calc", ("a", "b"), _CALC_TYPES, (a, b), exc) from None
     if result.status:
-        fail(result.status, pending)
+        fail(result.status, state)
     return result.value
 
 
@@ -200,10 +212,10 @@ def sort_by(xs: list[int], compare: Callable[[int, int], int]) -> None:
     _callable("sort_by", "compare", compare)
     before = xs[:]
     data = _int64_items("sort_by", xs)
-    pending = Pending(compare, "sort_by")
-    status = lib.pyffi_sort_i64_by(data, len(before), _compare, ffi.new_handle(pending))
+    state = pending(compare, "sort_by")
+    status = lib.pyffi_sort_i64_by(data, len(before), _compare, ffi.new_handle(state))
     if status:
-        fail(status, pending)
+        fail(status, state)
     if len(xs) != len(before) or any(x is not y for x, y in zip(xs, before)):
         raise ValueError("sort_by(): the list was modified during the sort")
     xs[:] = ffi.unpack(data, len(before))
@@ -261,12 +273,12 @@ def map_f64(fn: Callable[[float], float], xs: Any) -> list[float]:
     """
     _callable("map_f64", "fn", fn)
     data, n = f64_input("map_f64", "xs", xs)
-    pending = Pending(fn, "map_f64")
+    state = pending(fn, "map_f64")
     try:
         out = ffi.new("double[]", n)
-        status = lib.pyffi_map_f64(out, data, n, _unary, ffi.new_handle(pending))
+        status = lib.pyffi_map_f64(out, data, n, _unary, ffi.new_handle(state))
     finally:
         ffi.release(data)
     if status:
-        fail(status, pending)
+        fail(status, state)
     return ffi.unpack(out, n)

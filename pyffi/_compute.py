@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from ._callback import Pending, entry_point, f64_input, fail
+from ._callback import ERROR, FN, entry_point, f64_input, fail, pending
 from ._errors import InvalidArgumentError
 from ._ffi import ffi, lib
 
@@ -18,13 +18,13 @@ _MAX_THREADS = int(lib.PYFFI_COMPUTE_MAX_THREADS)
 @entry_point("pyffi_progress")
 def _progress(user: Any, done: int, total: int) -> int:
     # Called from C worker threads; cffi takes the GIL for it.
-    pending: Pending = ffi.from_handle(user)
+    state = ffi.from_handle(user)
     try:
-        pending.fn(done, total)
-        return 0
+        state[FN](done, total)
     except BaseException as exc:  # noqa: BLE001 - re-raised by fail() after the C call
-        pending.error = exc
+        state[ERROR] = exc
         return _CALLBACK
+    return 0
 
 
 def compute_heavy(data: Any, *, threads: int | None = None,
@@ -57,15 +57,15 @@ def compute_heavy(data: Any, *, threads: int | None = None,
         raise TypeError(f"compute_heavy() argument 'progress' must be callable or None, "
                         f"not {type(progress).__name__}")
     xs, n = f64_input("compute_heavy", "data", data)
-    pending = Pending(progress, "compute_heavy") if progress is not None else None
+    state = pending(progress, "compute_heavy") if progress is not None else None
     try:
-        if pending is None:
+        if state is None:
             result = lib.pyffi_compute_heavy(xs, n, threads, ffi.NULL, ffi.NULL)
         else:
             result = lib.pyffi_compute_heavy(xs, n, threads, _progress,
-                                             ffi.new_handle(pending))
+                                             ffi.new_handle(state))
     finally:
         ffi.release(xs)
     if result.status:
-        fail(result.status, pending)
+        fail(result.status, state)
     return result.value
