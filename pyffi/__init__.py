@@ -47,6 +47,13 @@ from ._text import to_lowercase, to_uppercase
 from ._version import __version__
 
 
+# Public classes are shown (and pickled) as pyffi.X, where users find them.
+for _cls in (CallbackError, DivisionByZeroError, DomainError, Error, InvalidArgumentError,
+             NoMemoryError, OutOfRangeError, Person, Point, Utf8Error, Vector):
+    _cls.__module__ = __name__
+del _cls
+
+
 def get_include() -> str:
     """The directory holding the installed ``pyffi.h``, for ``-I`` or ``include_dirs``.
 

@@ -47,6 +47,13 @@ TOUR = [
     "pyffi.process_dict({'b': 2, 'a': 1, 'é': 3})",
     "pyffi.Point(0, 0).distance(pyffi.Point(3, 4))",
     "pyffi.create_struct('Bob', 42)",
+    "pyffi.calc(10, 2, lambda a, b: a // b)",
+    "pyffi.calc(10, 2, lambda a, b: a / b)",
+    "pyffi.calc(1, 2, lambda a, b: {}['missing'])",
+    "pyffi.sort_by(xs := [3, 1, 2], lambda a, b: b - a) or xs",
+    "pyffi.map_f64(lambda x: x * x, [1.0, 2.0, 3.0])",
+    "pyffi.compute_heavy(array.array('d', [0.0, 1.0]), threads=2)",
+    "pyffi.compute_heavy([1.0], threads=0)",
 ]
 
 
@@ -74,7 +81,8 @@ def main() -> int:
     for backend in ("api", "abi"):
         env = dict(os.environ, PYFFI_BACKEND=backend)
         sys.stdout.flush()
-        status |= subprocess.call([sys.executable, "-m", "pyffi", "--one"], env=env)
+        # -P: the installed pyffi, even when run from a source checkout.
+        status |= subprocess.call([sys.executable, "-P", "-m", "pyffi", "--one"], env=env)
         print()
     return status
 

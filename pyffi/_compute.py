@@ -42,7 +42,7 @@ def compute_heavy(data: Any, *, threads: int | None = None,
     computation stops and the exception comes out of ``compute_heavy``.
 
     >>> round(pyffi.compute_heavy([0.0, 1.0], threads=1), 6)
-    2.211162
+    2.343765
     """
     if threads is None:
         threads = os.cpu_count() or 1

@@ -28,6 +28,16 @@ CASES = {
     "process_dict": "pyffi.process_dict({'k%d' % i: i for i in range(8)})",
     "sort_array list": "pyffi.sort_array(list(range(60, 0, -1)))",
     "Utf8Error": "try: pyffi.to_uppercase(b'abc\\xff' * 20)\nexcept pyffi.Utf8Error: pass",
+    "calc": "pyffi.calc(3, 4, lambda a, b: a * b)",
+    "calc, op raises": "try: pyffi.calc(3, 4, lambda a, b: 1 // 0)\nexcept ZeroDivisionError: pass",
+    "sort_by, compare raises":
+        "try: pyffi.sort_by([3, 2, 1] * 10, lambda a, b: [][0])\nexcept IndexError: pass",
+    "map_f64": "pyffi.map_f64(abs, [-1.0] * 20)",
+    "compute_heavy with progress":
+        "pyffi.compute_heavy([0.5] * 100, threads=2, progress=lambda d, t: None)",
+    "compute_heavy, progress raises":
+        "try: pyffi.compute_heavy([0.5] * 100, progress=lambda d, t: {}['x'])\n"
+        "except KeyError: pass",
 }
 
 PROGRAM = """
