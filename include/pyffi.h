@@ -448,6 +448,22 @@ PYFFI_API pyffi_f64_result pyffi_compute_heavy(const double *xs, size_t n, unsig
                                                pyffi_progress progress, void *user);
 
 /* ------------------------------------------------------------------------ */
+/* Slices shared with other libraries (pyffi.load)                           */
+/* A pointer and a length, for C and Rust (#[repr(C)] struct of a pointer    */
+/* and a usize) libraries that pyffi.load() marshals Python values into:    */
+/* str -> pyffi_str, bytes-like -> pyffi_bytes, list of ints -> a vec, ...   */
+/* Ownership: the memory a slice points to belongs to whoever filled it in;  */
+/* for an argument pyffi.load() built, it is valid for the call only.        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct pyffi_str        { const char *ptr; size_t len; } pyffi_str;        /* UTF-8, not NUL-terminated */
+typedef struct pyffi_bytes      { uint8_t *ptr; size_t len; } pyffi_bytes;
+typedef struct pyffi_vec_i64    { int64_t *ptr; size_t len; } pyffi_vec_i64;
+typedef struct pyffi_vec_f64    { double *ptr; size_t len; } pyffi_vec_f64;
+typedef struct pyffi_vec_str    { pyffi_str *ptr; size_t len; } pyffi_vec_str;
+typedef struct pyffi_vec_vec_i64 { pyffi_vec_i64 *ptr; size_t len; } pyffi_vec_vec_i64;
+
+/* ------------------------------------------------------------------------ */
 /* Structs                                                                   */
 /* ------------------------------------------------------------------------ */
 

@@ -19,6 +19,7 @@ from ._callback import calc, map_f64, sort_by
 from ._compute import compute_heavy
 from ._errors import (
     CallbackError,
+    DeclarationError,
     DivisionByZeroError,
     DomainError,
     Error,
@@ -28,6 +29,7 @@ from ._errors import (
     Utf8Error,
 )
 from ._ffi import backend
+from ._load import Library, Record, load
 from ._record import Person, Point, create_struct, point_distance
 from ._scalar import (
     add,
@@ -48,7 +50,7 @@ from ._version import __version__
 
 
 # Public classes are shown (and pickled) as pyffi.X, where users find them.
-for _cls in (CallbackError, DivisionByZeroError, DomainError, Error, InvalidArgumentError,
+for _cls in (CallbackError, DeclarationError, Library, Record, DivisionByZeroError, DomainError, Error, InvalidArgumentError,
              NoMemoryError, OutOfRangeError, Person, Point, Utf8Error, Vector):
     _cls.__module__ = __name__
 del _cls
@@ -65,14 +67,17 @@ def get_include() -> str:
 
 __all__ = [
     "CallbackError",
+    "DeclarationError",
     "DivisionByZeroError",
     "DomainError",
     "Error",
     "InvalidArgumentError",
+    "Library",
     "NoMemoryError",
     "OutOfRangeError",
     "Person",
     "Point",
+    "Record",
     "Utf8Error",
     "Vector",
     "__version__",
@@ -92,6 +97,7 @@ __all__ = [
     "get_include",
     "get_square_root",
     "get_unicode",
+    "load",
     "map_f64",
     "point_distance",
     "process_dict",

@@ -15,6 +15,7 @@ from ._ffi import ffi, lib
 
 __all__ = [
     "CallbackError",
+    "DeclarationError",
     "DivisionByZeroError",
     "DomainError",
     "Error",
@@ -113,6 +114,11 @@ class CallbackError(Error, RuntimeError):
     """
 
     name = "PYFFI_CALLBACK"
+
+
+class DeclarationError(Error, ValueError):
+    """pyffi.load could not read the declarations: the message names the file, the line
+    and the text cffi refused (no C status: raised by the Python layer only)."""
 
 
 _CLASSES: tuple[type[Error], ...] = (

@@ -165,6 +165,18 @@ def _compute(rng: random.Random, k: int) -> None:
     assert calls and calls[-1] == len(DATA) and calls == sorted(calls)
 
 
+@check("load", "Library", "Record", "DeclarationError")
+def _load(rng: random.Random, k: int) -> None:
+    lib = pyffi.load("m", cdef="double ldexp(double x, int e); double cos(double x);")
+    assert isinstance(lib, pyffi.Library)
+    assert lib.ldexp(1.0, k) == 2.0 ** k
+    assert lib.cos(0.0) == 1.0
+    raises(pyffi.DeclarationError, f"<cdef>:{k + 1}: cffi cannot read this declaration "
+           f"(cannot parse \"int g(nope_t x);\"): int g(nope_t x);",
+           lambda: pyffi.load("m", cdef="\n" * k + "int g(nope_t x);"))
+    assert pyffi.Record("r", a=k) == pyffi.Record("r", a=k)
+
+
 @check("get_include", "backend", "__version__")
 def _package(rng: random.Random, k: int) -> None:
     assert pyffi.get_include().endswith("include")
