@@ -245,15 +245,16 @@ def _param_names(text: str, func: str, count: int) -> list[str]:
     return names
 
 
-class _Call:
-    """Per-call bookkeeping: objects kept alive, write-backs, callback states."""
+# Per-call bookkeeping is one list: objects to keep alive for the call (cdata),
+# write-backs as plain tuples (list, C array, n: after the call the list gets
+# the array's n values; nothing else there is a tuple), and _CallbackState.
+_Call = list
 
-    __slots__ = ("after", "keep", "states")
 
-    def __init__(self) -> None:
-        self.keep: list[Any] = []
-        self.after: list[Callable[[], None]] = []
-        self.states: list[list[Any]] = []
+class _CallbackState(list):  # type: ignore[type-arg]
+    """[callable, first exception raised in it] for one call."""
+
+    __slots__ = ()
 
 
 def _c_name(tp: model.BaseTypeByIdentity) -> str:
@@ -420,7 +421,7 @@ class _Function:
             if fmt is not None:
                 got = self.buffer_or_none(value, fmt, const, i, tp)
                 if got is not None:
-                    call.keep.append(got[0])
+                    call.append(got[0])
                     return got[0]
             if not isinstance(value, list) and not (const and isinstance(value, tuple)):
                 raise self.type_error(i, tp, value, "a list" + (" or tuple" if const else "")
@@ -428,7 +429,7 @@ class _Function:
             buf = self.new_array(item, value, i, tp)
             if not const:
                 n = len(value)
-                call.after.append(lambda: value.__setitem__(slice(None), self.ffi.unpack(buf, n)))
+                call.append((value, buf, n))  # a write-back
             return buf
         return self.nullable(convert)
 
@@ -438,21 +439,21 @@ class _Function:
         item = "int64_t" if kind == "pyffi_vec_i64" else "double"
         got = self.buffer_or_none(value, _FORMAT_OF[item], const, i, tp)
         if got is not None:
-            call.keep.append(got[0])
+            call.append(got[0])
             return got
         if not isinstance(value, list) and not (const and isinstance(value, tuple)):
             raise self.type_error(i, tp, value, f"a list of {'ints' if item == 'int64_t' else 'floats'}"
                                   " or a buffer")
         buf = self.new_array(item, value, i, tp, where)
-        call.keep.append(buf)
+        call.append(buf)
         n = len(value)
         if not const:
-            call.after.append(lambda: value.__setitem__(slice(None), self.ffi.unpack(buf, n)))
+            call.append((value, buf, n))  # a write-back
         return buf, n
 
     def slice_value(self, kind: str, value: Any, const: bool, call: _Call, i: int,
-                    tp: Any) -> dict[str, Any]:
-        """The {ptr, len} initializer of slice type ``kind`` for ``value``."""
+                    tp: Any) -> tuple[Any, int]:
+        """The (ptr, len) initializer of slice type ``kind`` for ``value``."""
         ffi = self.ffi
         if kind == "pyffi_str":
             if isinstance(value, str):
@@ -461,9 +462,9 @@ class _Function:
                 data = bytes(value)
             else:
                 raise self.type_error(i, tp, value, "str")
-            buf = ffi.from_buffer(data)
-            call.keep += [data, buf]
-            return {"ptr": buf, "len": len(data)}
+            buf = ffi.from_buffer(_CHARS, data)  # zero-copy; holds the bytes alive
+            call.append(buf)
+            return buf, len(data)
         if kind == "pyffi_bytes":
             if isinstance(value, str):
                 raise self.type_error(i, tp, value, "a bytes-like object")
@@ -473,11 +474,10 @@ class _Function:
                 raise self.type_error(i, tp, value, "a bytes-like object") from None
             except BufferError:
                 raise self.readonly_error(i, tp, value) from None
-            call.keep.append(buf)
-            return {"ptr": buf, "len": len(buf)}
+            call.append(buf)
+            return buf, len(buf)
         if kind in ("pyffi_vec_i64", "pyffi_vec_f64"):
-            ptr, n = self.vec(kind, value, const, call, i, tp)
-            return {"ptr": ptr, "len": n}
+            return self.vec(kind, value, const, call, i, tp)
         if not isinstance(value, list) and not (const and isinstance(value, tuple)):
             raise self.type_error(i, tp, value, "a list")
         if kind == "pyffi_vec_str":
@@ -488,28 +488,61 @@ class _Function:
                                     f"str, not {type(s).__name__}")
                 items.append(self.slice_value("pyffi_str", s, True, call, i, tp))
             arr = ffi.new("pyffi_str[]", items)
-            call.keep.append(arr)
-            return {"ptr": arr, "len": len(items)}
+            call.append(arr)
+            return arr, len(items)
         # pyffi_vec_vec_i64
-        inner = []
-        for k, row in enumerate(value):
-            ptr, n = self.vec("pyffi_vec_i64", row, const, call, i, tp, where=f" row {k}")
-            inner.append({"ptr": ptr, "len": n})
+        inner = [self.vec("pyffi_vec_i64", row, const, call, i, tp, where=f" row {k}")
+                 for k, row in enumerate(value)]
         arr = ffi.new("pyffi_vec_i64[]", inner)
-        call.keep.append(arr)
-        return {"ptr": arr, "len": len(inner)}
+        call.append(arr)
+        return arr, len(inner)
 
     def slice_converter(self, i: int, tp: Any, struct: Any, *, by_value: bool,
                         const: bool) -> Callable[[Any, _Call], Any]:
         ffi, kind = self.ffi, struct.name
 
+        box_type = ffi.typeof(f"{kind} *")
+
         def convert(value: Any, call: _Call) -> Any:
             if isinstance(value, ffi.CData):  # a struct by value: passed as it is
                 return value
-            box = ffi.new(f"{kind} *", self.slice_value(kind, value, const, call, i, tp))
-            call.keep.append(box)
-            return box[0] if by_value else box
-        return convert if by_value else self.nullable(convert)
+            init = self.slice_value(kind, value, const, call, i, tp)
+            if by_value:
+                return ffi.new(box_type, init)[0]
+            # For a pointer parameter cffi makes a one-struct temporary array
+            # from a list, for the call: cheaper than a box of our own.
+            return [init]
+        if by_value:
+            return convert
+        general = self.nullable(convert)
+        # Fast paths for the common cases, straight to _cffi_backend; any
+        # other input, or any error, goes through the general path above.
+        if kind == "pyffi_str":
+            def fast_str(value: Any, call: _Call) -> Any:
+                if type(value) is str:
+                    try:
+                        data = value.encode()  # UTF-8
+                    except UnicodeEncodeError:
+                        return general(value, call)
+                    return [(from_buffer(_CHARS, data, False), len(data))]
+                return general(value, call)
+            return fast_str
+        if kind in ("pyffi_vec_i64", "pyffi_vec_f64"):
+            array_type = ffi.typeof("int64_t[]" if kind == "pyffi_vec_i64" else "double[]")
+
+            def fast_vec(value: Any, call: _Call) -> Any:
+                if type(value) is list:
+                    try:
+                        buf = newp(array_type, value)
+                    except (TypeError, OverflowError):
+                        return general(value, call)  # raises, naming the item
+                    n = len(value)
+                    if not const:
+                        call.append((value, buf, n))  # a write-back
+                    return [(buf, n)]
+                return general(value, call)
+            return fast_vec
+        return general
 
     def struct_converter(self, i: int, tp: Any, struct: Any, *,
                          by_value: bool) -> Callable[[Any, _Call], Any]:
@@ -526,7 +559,7 @@ class _Function:
             except (TypeError, OverflowError, ValueError, KeyError) as exc:
                 raise type(exc)(f"{self.name}() argument '{self.names[i]}' ({_type_text(tp)}): "
                                 f"{exc}") from None
-            call.keep.append(box)
+            call.append(box)
             return box[0] if by_value else box
         return convert if by_value else self.nullable(convert)
 
@@ -540,7 +573,7 @@ class _Function:
                 raise self.type_error(i, tp, value, "a buffer, a cdata or None") from None
             except BufferError:
                 raise self.readonly_error(i, tp, value) from None
-            call.keep.append(buf)
+            call.append(buf)
             return buf
         return self.nullable(convert)
 
@@ -559,7 +592,7 @@ class _Function:
                 return value
             if not callable(value):
                 raise self.type_error(i, tp, value, "callable")
-            state: list[Any] = [value, None]
+            state = _CallbackState([value, None])
 
             def entry(*args: Any) -> Any:
                 if state[1] is not None:
@@ -574,8 +607,8 @@ class _Function:
                 if state[1] is None:  # the result did not convert to the C return type
                     state[1] = exc
             cb = ffi.callback(ctype, entry, onerror=on_error)
-            call.keep.append(cb)
-            call.states.append(state)
+            call.append(cb)
+            call.append(state)
             return cb
         return convert
 
@@ -589,38 +622,36 @@ class _Function:
         if tp.ellipsis:
             raise DeclarationError(f"{name}: variadic functions are not marshalled; use "
                                    f"Library.raw.{name}")
-        scalar_error = self.scalar_error
-        if all(c is None for c in convs) and result is None:
-            # Only scalars: call straight through; find the culprit only on failure.
-            params = ", ".join(names)
-            namespace: dict[str, Any] = {}
-            comma = "," if len(names) == 1 else ""
-            exec(_FAST.format(name=name, params=params, comma=comma), namespace)  # noqa: S102
-            fn = namespace["make"](raw, scalar_error)
-            fn.__qualname__ = fn.__name__ = name
-            return fn
-        n = len(convs)
-        pairs = list(enumerate(convs))
-
-        def call(*args: Any) -> Any:
-            if len(args) != n:
-                raise TypeError(f"{name}() takes {n} argument{'s' if n != 1 else ''} "
-                                f"({len(args)} given)")
-            c = _Call()
-            cargs = [a if conv is None else conv(a, c) for (k, conv), a in zip(pairs, args)]
-            try:
-                value = raw(*cargs)
-            except (TypeError, OverflowError) as exc:
-                raise scalar_error(args, exc) from None
-            for state in c.states:
-                if state[1] is not None:
-                    error, state[1] = state[1], None
-                    raise error
-            for write_back in c.after:
-                write_back()
-            return value if result is None else result(value)
-        call.__name__ = call.__qualname__ = name
-        return call
+        # One generated function per C function: fixed parameters (Python's
+        # own argument-count errors), each converter called directly. Locals
+        # carry a _pyffi_ prefix so no C parameter name can shadow them.
+        lines = [f"def {name}({', '.join(names)}):"]
+        marshal = any(conv is not None for conv in convs)
+        if marshal:
+            lines.append("    _pyffi_c = []")
+        cargs = []
+        for k, (conv, pname) in enumerate(zip(convs, names)):
+            if conv is None:
+                cargs.append(pname)
+            else:
+                lines.append(f"    _pyffi_a{k} = _pyffi_conv{k}({pname}, _pyffi_c)")
+                cargs.append(f"_pyffi_a{k}")
+        comma = "," if len(names) == 1 else ""
+        lines += [
+            "    try:",
+            f"        _pyffi_value = _pyffi_raw({', '.join(cargs)})",
+            "    except (TypeError, OverflowError) as _pyffi_exc:",
+            f"        raise _pyffi_fail(({', '.join(names)}{comma}), _pyffi_exc) from None",
+        ]
+        if marshal:
+            lines += ["    if _pyffi_c:", "        _pyffi_finish(_pyffi_c)"]
+        lines.append("    return _pyffi_value" if result is None
+                     else "    return _pyffi_result(_pyffi_value)")
+        namespace: dict[str, Any] = {"_pyffi_raw": raw, "_pyffi_fail": self.scalar_error,
+                                     "_pyffi_finish": _finish, "_pyffi_result": result}
+        namespace.update((f"_pyffi_conv{k}", conv) for k, conv in enumerate(convs))
+        exec("\n".join(lines), namespace)  # noqa: S102 - our own text, names checked
+        return namespace[name]  # type: ignore[no-any-return]
 
     def result_converter(self) -> Callable[[Any], Any] | None:
         ffi, tp, lib = self.ffi, self.tp.result, self.lib
@@ -662,16 +693,6 @@ class _Function:
         return None
 
 
-_FAST = """
-def make(raw, fail):
-    def {name}({params}):
-        try:
-            return raw({params})
-        except (TypeError, OverflowError) as exc:
-            raise fail(({params}{comma}), exc) from None
-    return {name}
-"""
-
 _FMT_CTYPE = {"b": "int8_t", "B": "uint8_t", "h": "int16_t", "H": "uint16_t", "i": "int32_t",
               "I": "uint32_t", "q": "int64_t", "Q": "uint64_t", "f": "float", "d": "double",
               "?": "_Bool"}
@@ -700,6 +721,24 @@ def _init_formats() -> None:
 
 
 _init_formats()
+
+
+_backend = cffi.FFI()._backend  # the _cffi_backend module: newp/from_buffer/unpack, no
+newp, from_buffer = _backend.newp, _backend.from_buffer
+_CHARS = _backend.new_array_type(_backend.new_pointer_type(  # string parsing per call
+    _backend.new_primitive_type("char")), None)
+
+
+def _finish(c: list[Any]) -> None:
+    """After the C call: re-raise a callback's exception, else write lists back."""
+    for item in c:
+        if type(item) is _CallbackState and item[1] is not None:
+            error, item[1] = item[1], None
+            raise error
+    for item in c:
+        if type(item) is tuple:
+            lst, buf, count = item
+            lst[:] = _backend.unpack(buf, count)  # the same list object, C's values
 
 
 def _callback_arg(ffi: Any, kind: str, value: Any) -> Any:
