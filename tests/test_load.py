@@ -14,6 +14,8 @@ import pytest
 import pyffi
 
 HERE = Path(__file__).resolve().parent / "load"
+# Compilers run without the sanitizer run's LD_PRELOAD=libasan (rustc crashes under it).
+BUILD_ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +26,7 @@ def c_library(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
     out = tmp_path_factory.mktemp("cdemo") / "libdemo.so"
     subprocess.run([cc, "-shared", "-fPIC", "-O1", "-fvisibility=hidden", "-I",
                     pyffi.get_include(), str(HERE / "demo.c"), "-o", str(out), "-lm"],
-                   check=True)
+                   check=True, env=BUILD_ENV)
     return out
 
 
@@ -48,7 +50,7 @@ def rust(tmp_path_factory):  # type: ignore[no-untyped-def]
         pytest.skip("rustc is not installed (neither on PATH nor in ~/.cargo/bin)")
     out = tmp_path_factory.mktemp("rsdemo") / "libdemo_rs.so"
     subprocess.run([rustc, "--crate-type", "cdylib", "-O", "-o", str(out),
-                    str(HERE / "demo_rs.rs")], check=True, cwd=out.parent)
+                    str(HERE / "demo_rs.rs")], check=True, cwd=out.parent, env=BUILD_ENV)
     return pyffi.load(out, HERE / "demo_rs.h", owned={"rs_greet": "rs_free_string"})
 
 
