@@ -80,7 +80,8 @@ PYFFI_API const char *pyffi_version_string(void);
     X(DIVISION_BY_ZERO, 4, "Division by zero")                               \
     X(DOMAIN, 5, "argument outside the function's domain")                  \
     X(UTF8, 6, "invalid UTF-8")                                              \
-    X(CALLBACK, 7, "a callback reported a failure")
+    X(CALLBACK, 7, "a callback reported a failure")                          \
+    X(CSV, 8, "malformed CSV")
 
 #define PYFFI_STATUS_ENUM_(name, value, message) PYFFI_##name = value,
 /** Result of every fallible pyffi function; PYFFI_OK (0) means success. */
@@ -446,6 +447,62 @@ enum {
  */
 PYFFI_API pyffi_f64_result pyffi_compute_heavy(const double *xs, size_t n, unsigned threads,
                                                pyffi_progress progress, void *user);
+
+/* ------------------------------------------------------------------------ */
+/* CSV                                                                       */
+/* ------------------------------------------------------------------------ */
+
+/** Dialect of pyffi_csv_parse(); the Python defaults are ',', '"', false, true. */
+typedef struct pyffi_csv_options {
+    char delimiter;  /**< field separator */
+    char quotechar;  /**< opens a quoted field at the start of a field */
+    bool trim;       /**< strip spaces and tabs around fields (outside quotes) */
+    bool strict;     /**< fail where Python's csv.reader(strict=True) fails */
+} pyffi_csv_options;
+
+/**
+ * Parsed CSV: the fields' bytes (unquoted, doubled quotes undone) one after
+ * another in @c data; field i is data[start_i .. field_ends[i]) where
+ * start_i is field_ends[i - 1] (0 for the first); row r is fields
+ * [row_ends[r - 1], row_ends[r]) (from 0 for the first). A blank line is a
+ * row of no fields, as in csv.reader.
+ */
+typedef struct pyffi_csv_table {
+    char *data;
+    size_t data_len;
+    size_t *field_ends;
+    size_t n_fields;
+    size_t *row_ends;
+    size_t n_rows;
+    size_t consumed; /**< input bytes used: whole records only when not final */
+    size_t lines;    /**< line breaks within the consumed bytes */
+} pyffi_csv_table;
+
+/**
+ * Parse CSV text (RFC 4180 and what real files hold: quoted fields with
+ * doubled quotes, delimiters and line breaks inside quotes, LF, CRLF and
+ * lone CR line ends, a last line with or without a line break).
+ *
+ * @param[out] out  the table, set only on success.
+ * @param text      @p len bytes of UTF-8 (no BOM: the caller drops it).
+ * @param final     true: @p text is the end of the data. false: stop after
+ *                  the last complete record (table->consumed says where),
+ *                  so the caller can append the next chunk to the rest.
+ * @param first_line, base_offset  where @p text starts in the whole data
+ *                  (for messages): its 1-based line and its byte offset.
+ * @return PYFFI_OK; PYFFI_CSV with "line L, column C: ..." (strict mode:
+ *         text after a closing quote, or a quoted field not closed at the
+ *         end of the data); PYFFI_UTF8 naming the byte offset;
+ *         PYFFI_INVALID_ARGUMENT (NULL pointers, a line break or the same
+ *         byte as delimiter and quotechar); or PYFFI_NOMEM.
+ * Ownership: the caller owns *out and releases it with pyffi_csv_table_free().
+ */
+PYFFI_API pyffi_status pyffi_csv_parse(pyffi_csv_table **out, const char *text, size_t len,
+                                       const pyffi_csv_options *options, bool final,
+                                       size_t first_line, size_t base_offset);
+
+/** Release a table from pyffi_csv_parse(); NULL is a no-op. Ownership: takes @p table. */
+PYFFI_API void pyffi_csv_table_free(pyffi_csv_table *table);
 
 /* ------------------------------------------------------------------------ */
 /* Slices shared with other libraries (pyffi.load)                           */

@@ -19,6 +19,7 @@ from ._callback import calc, map_f64, sort_by
 from ._compute import compute_heavy
 from ._errors import (
     CallbackError,
+    CsvError,
     DeclarationError,
     DivisionByZeroError,
     DomainError,
@@ -47,10 +48,12 @@ from ._scalar import (
 )
 from ._text import to_lowercase, to_uppercase
 from ._version import __version__
+from . import csv
+from .csv import parse_csv_fast
 
 
 # Public classes are shown (and pickled) as pyffi.X, where users find them.
-for _cls in (CallbackError, DeclarationError, Library, Record, DivisionByZeroError, DomainError, Error, InvalidArgumentError,
+for _cls in (CallbackError, CsvError, DeclarationError, Library, Record, DivisionByZeroError, DomainError, Error, InvalidArgumentError,
              NoMemoryError, OutOfRangeError, Person, Point, Utf8Error, Vector):
     _cls.__module__ = __name__
 del _cls
@@ -67,6 +70,7 @@ def get_include() -> str:
 
 __all__ = [
     "CallbackError",
+    "CsvError",
     "DeclarationError",
     "DivisionByZeroError",
     "DomainError",
@@ -92,6 +96,7 @@ __all__ = [
     "compute_heavy",
     "create_array",
     "create_struct",
+    "csv",
     "divide",
     "get_char",
     "get_include",
@@ -99,6 +104,7 @@ __all__ = [
     "get_unicode",
     "load",
     "map_f64",
+    "parse_csv_fast",
     "point_distance",
     "process_dict",
     "reverse_bool",

@@ -15,6 +15,7 @@ from ._ffi import ffi, lib
 
 __all__ = [
     "CallbackError",
+    "CsvError",
     "DeclarationError",
     "DivisionByZeroError",
     "DomainError",
@@ -116,6 +117,17 @@ class CallbackError(Error, RuntimeError):
     name = "PYFFI_CALLBACK"
 
 
+class CsvError(Error, ValueError):
+    """Malformed CSV in strict mode; the message gives the 1-based line and column (``PYFFI_CSV``).
+
+    >>> pyffi.csv.read(b'a,"b"c\\n')
+    Traceback (most recent call last):
+    pyffi.CsvError: csv: line 1, column 6: 'c' after a closing quote (a delimiter or a line break was expected)
+    """
+
+    name = "PYFFI_CSV"
+
+
 class DeclarationError(Error, ValueError):
     """pyffi.load could not read the declarations: the message names the file, the line
     and the text cffi refused (no C status: raised by the Python layer only)."""
@@ -123,7 +135,7 @@ class DeclarationError(Error, ValueError):
 
 _CLASSES: tuple[type[Error], ...] = (
     NoMemoryError, InvalidArgumentError, OutOfRangeError, DivisionByZeroError, DomainError,
-    Utf8Error, CallbackError)
+    Utf8Error, CallbackError, CsvError)
 
 for _cls in _CLASSES:
     _cls.status = int(getattr(lib, _cls.name))

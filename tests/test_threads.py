@@ -177,6 +177,19 @@ def _load(rng: random.Random, k: int) -> None:
     assert pyffi.Record("r", a=k) == pyffi.Record("r", a=k)
 
 
+@check("csv", "parse_csv_fast", "CsvError")
+def _csv(rng: random.Random, k: int) -> None:
+    rows = [[f"t{k}", f'say "{i}"', f"a,b{i}"] for i in range(rng.randrange(1, 40))]
+    data = "".join(",".join('"' + f.replace('"', '""') + '"' for f in row) + "\r\n"
+                   for row in rows).encode()
+    assert pyffi.csv.read(data) == rows
+    assert list(pyffi.csv.iter_rows(data, chunk_size=7 + k)) == rows
+    raises(pyffi.CsvError, f"csv: line {k + 2}, column 4: 'x' after a closing quote (a "
+           "delimiter or a line break was expected)",
+           pyffi.csv.read, b"a\n" * (k + 1) + b'"b"x')
+    assert callable(pyffi.parse_csv_fast)
+
+
 @check("get_include", "backend", "__version__")
 def _package(rng: random.Random, k: int) -> None:
     assert pyffi.get_include().endswith("include")

@@ -1,0 +1,209 @@
+"""pyffi.csv: differential tests against csv.reader, chunk boundaries, every error (both backends)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import examples
+
+import pyffi
+
+QUOTING = [csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC, csv.QUOTE_NONE]
+
+
+def reference(text: str, **dialect: str) -> list[list[str]] | str:
+    """csv.reader's rows, or 'error' where it raises csv.Error."""
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), strict=True, **dialect))
+    except csv.Error:
+        return "error"
+
+
+def ours(data: bytes, **kwargs: object) -> list[list[str]] | str:
+    try:
+        return pyffi.csv.read(data, **kwargs)  # type: ignore[arg-type]
+    except pyffi.CsvError:
+        return "error"
+
+
+fields = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(st.lists(st.lists(fields, min_size=1, max_size=6), max_size=8),
+       st.sampled_from(QUOTING), st.sampled_from(["\r\n", "\n", "\r"]),
+       st.sampled_from([",", ";", "\t", "|"]))
+def test_rows_written_by_csv_writer_read_back_the_same(rows, quoting, terminator, delimiter):
+    out = io.StringIO(newline="")
+    try:
+        csv.writer(out, quoting=quoting, lineterminator=terminator, delimiter=delimiter,
+                   escapechar="\\" if quoting == csv.QUOTE_NONE else None).writerows(rows)
+    except csv.Error:
+        return  # QUOTE_NONE cannot write some fields
+    text = out.getvalue()
+    expected = reference(text, delimiter=delimiter)
+    if quoting == csv.QUOTE_NONE:
+        assert ours(text.encode(), delimiter=delimiter) == expected  # escapes stay literal
+        return
+    assert ours(text.encode(), delimiter=delimiter) == expected
+
+
+@settings(max_examples=examples(1500), deadline=None)
+@given(st.text(alphabet='ab ,"\r\n\t;é', max_size=40))
+def test_byte_soups_match_csv_reader_including_its_errors(text):
+    assert ours(text.encode()) == reference(text)
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(st.text(alphabet='ab ,"\r\n\t', max_size=30))
+def test_lenient_mode_matches_csv_reader_strict_false(text):
+    expected = list(csv.reader(io.StringIO(text, newline=""), strict=False))
+    assert pyffi.csv.read(text.encode(), strict=False) == expected
+
+
+@pytest.mark.parametrize(("text", "rows"), [
+    ("", []),
+    ("\n", [[]]),
+    ("a", [["a"]]),
+    ("a,b\r\nc,d\r\n", [["a", "b"], ["c", "d"]]),
+    ("a\rb\rc", [["a"], ["b"], ["c"]]),
+    ("a,\n", [["a", ""]]),
+    (",,", [["", "", ""]]),
+    ('""', [[""]]),
+    ('"a,b","c\r\nd"', [["a,b", "c\r\nd"]]),
+    ('"say ""hi"""', [['say "hi"']]),
+    ('a"b', [['a"b']]),
+    ("a\n\n\nb\n", [["a"], [], [], ["b"]]),
+    ("\x00,x\x00y", [["\x00", "x\x00y"]]),
+    ("é,中文,🎉\n", [["é", "中文", "🎉"]]),
+])
+def test_known_inputs(text, rows):
+    assert pyffi.csv.read(text.encode()) == rows == reference(text)
+
+
+def test_bom_is_dropped_and_trim():
+    assert pyffi.csv.read(b"\xef\xbb\xbfa,b\n") == [["a", "b"]]
+    assert pyffi.csv.read(b' a ,\t"b c" , d\t\n', trim=True) == [["a", "b c", "d"]]
+    assert pyffi.csv.read(b"  \n", trim=True) == [[""]]
+    assert pyffi.csv.read(b'a;"b;c"', delimiter=";") == [["a", "b;c"]]
+    assert pyffi.csv.read(b"a,'b,c'", quotechar="'") == [["a", "b,c"]]
+
+
+def test_sources(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"x,y\n1,2\n")
+    expected = [["x", "y"], ["1", "2"]]
+    assert pyffi.csv.read(path) == expected
+    assert pyffi.csv.read(str(path)) == expected
+    assert pyffi.csv.read(bytearray(path.read_bytes())) == expected
+    assert pyffi.csv.read(memoryview(path.read_bytes())) == expected
+    assert pyffi.parse_csv_fast(path) == expected
+
+
+def test_strict_errors_give_line_and_column():
+    with pytest.raises(pyffi.CsvError, match=r"^csv: line 2, column 6: 'x' after a closing "
+                                             r"quote") as info:
+        pyffi.csv.read(b'a,b\r\nc,"d"x\n')
+    assert isinstance(info.value, ValueError) and isinstance(info.value, pyffi.Error)
+    with pytest.raises(pyffi.CsvError, match=r"^csv: line 4, column 3: '\"' opens a quoted "
+                                             r"field that is not closed"):
+        pyffi.csv.read('a\n"b\r\nc"\né,"d'.encode())  # line breaks in quotes count too
+    with pytest.raises(pyffi.CsvError, match=r"^csv: line 1, column 4: 'é' after a closing "):
+        pyffi.csv.read('"a"é'.encode())
+    with pytest.raises(pyffi.CsvError, match="column 3: '\"' opens a quoted field"):
+        pyffi.csv.read(b'x,"never closed')
+    assert pyffi.csv.read(b'a,"b"x', strict=False) == [["a", "bx"]]
+    assert pyffi.csv.read(b'a,"b', strict=False) == [["a", "b"]]
+
+
+def test_invalid_utf8_names_the_byte_offset():
+    with pytest.raises(pyffi.Utf8Error, match=r"^csv: invalid UTF-8 at byte offset 6$"):
+        pyffi.csv.read(b"ab,cd,\xff\n")
+    with pytest.raises(pyffi.Utf8Error, match=r"at byte offset 6$"):  # offsets count the BOM
+        pyffi.csv.read(b"\xef\xbb\xbfab,\xc3(")
+
+
+def test_file_errors_are_opens(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        pyffi.csv.read(tmp_path / "missing.csv")
+    assert info.value.errno == 2 and info.value.filename == str(tmp_path / "missing.csv")
+    with pytest.raises(IsADirectoryError):
+        pyffi.csv.read(tmp_path)
+    locked = tmp_path / "locked.csv"
+    locked.write_bytes(b"a\n")
+    locked.chmod(0)
+    if os.geteuid() != 0:  # root reads anything
+        with pytest.raises(PermissionError):
+            pyffi.csv.read(locked)
+    with pytest.raises(FileNotFoundError):
+        pyffi.csv.iter_rows(tmp_path / "missing.csv")  # at the call, not at the first row
+
+
+def test_argument_errors():
+    with pytest.raises(TypeError, match="argument 'delimiter' must be a 1-character str"):
+        pyffi.csv.read(b"a", delimiter=",,")
+    with pytest.raises(ValueError, match="must be an ASCII character other than a line break"):
+        pyffi.csv.read(b"a", quotechar="\n")
+    with pytest.raises(ValueError, match="must be an ASCII character"):
+        pyffi.csv.read(b"a", delimiter="é")
+    with pytest.raises(ValueError, match="delimiter and quotechar are both ','"):
+        pyffi.csv.read(b"a", quotechar=",")
+    with pytest.raises(TypeError, match="must be a path or a bytes-like object, not int"):
+        pyffi.csv.read(5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'chunk_size' must be at least 1, not 0"):
+        pyffi.csv.iter_rows(b"a", chunk_size=0)
+    with pytest.raises(TypeError, match="'chunk_size' must be int"):
+        pyffi.csv.iter_rows(b"a", chunk_size=1.5)  # type: ignore[arg-type]
+
+
+SAMPLES = [
+    '\ufeffname,"note, with comma"\r\n"multi\nline","say ""hi"""\r\nx,\r\n\r\nlast',
+    'a,b\rc,"d\r\ne"\r"f"\n',
+    "é,中文\n🎉,\"q\"\"\"\n,\n",
+]
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_iter_rows_every_chunk_size(text):
+    data = text.encode()
+    expected = pyffi.csv.read(data)
+    for size in range(1, len(data) + 2):
+        assert list(pyffi.csv.iter_rows(data, chunk_size=size)) == expected, size
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_iter_rows_from_a_file(text, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(text.encode())
+    for size in (1, 2, 3, 7, 1 << 20):
+        assert list(pyffi.csv.iter_rows(path, chunk_size=size)) == pyffi.csv.read(path)
+
+
+def test_iter_rows_errors_across_chunks():
+    data = b'a,b\nc,d\ne,"f"g\n'
+    with pytest.raises(pyffi.CsvError, match=r"line 3, column 6"):
+        list(pyffi.csv.iter_rows(data, chunk_size=3))
+    with pytest.raises(pyffi.Utf8Error, match=r"byte offset 9$"):
+        list(pyffi.csv.iter_rows(b"abc\ndef\n,\xff", chunk_size=2))
+    with pytest.raises(pyffi.CsvError, match="not closed"):
+        list(pyffi.csv.iter_rows(b'a\n"bc', chunk_size=2))
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.text(alphabet='ab,"\r\né', max_size=30), st.integers(1, 8))
+def test_iter_rows_matches_read_for_any_split(text, size):
+    data = text.encode()
+    try:
+        expected: object = pyffi.csv.read(data)
+    except pyffi.CsvError as exc:
+        expected = str(exc)
+    try:
+        got: object = list(pyffi.csv.iter_rows(data, chunk_size=size))
+    except pyffi.CsvError as exc:
+        got = str(exc)
+    assert got == expected
