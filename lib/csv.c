@@ -33,22 +33,24 @@ static bool grow(size_t **array, size_t *cap)
     return true;
 }
 
-static inline bool push_field(builder *b)
+static inline bool push(size_t **array, size_t *n, size_t *cap, size_t value)
 {
-    pyffi_csv_table *t = b->t;
-    if (t->n_fields == b->field_cap && !grow(&t->field_ends, &b->field_cap))
+    if (*n == *cap && !grow(array, cap))
         return false;
-    t->field_ends[t->n_fields++] = t->data_len;
+    (*array)[(*n)++] = value;
     return true;
 }
 
+/* End the current field: its end offset in data. */
+static inline bool push_field(builder *b)
+{
+    return push(&b->t->field_ends, &b->t->n_fields, &b->field_cap, b->t->data_len);
+}
+
+/* End the current row: its end index in the fields. */
 static inline bool push_row(builder *b)
 {
-    pyffi_csv_table *t = b->t;
-    if (t->n_rows == b->row_cap && !grow(&t->row_ends, &b->row_cap))
-        return false;
-    t->row_ends[t->n_rows++] = t->n_fields;
-    return true;
+    return push(&b->t->row_ends, &b->t->n_rows, &b->row_cap, b->t->n_fields);
 }
 
 static inline void append(pyffi_csv_table *t, const char *s, size_t n)

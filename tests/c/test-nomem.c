@@ -147,6 +147,20 @@ static void test_callbacks(void)
     CHECK_STR(pyffi_error_last(), "compute_heavy: no memory for 1 block sums");
 }
 
+static void test_csv(void)
+{
+    static const pyffi_csv_options options = {',', '"', false, true};
+    const char *text = "a,b\nc,d\n";
+    /* the table, its data, the field ends, the row ends */
+    for (int nth = 1; nth <= 4; nth++) {
+        pyffi_csv_table *t = NULL;
+        fail_countdown = nth;
+        CHECK(pyffi_csv_parse(&t, text, strlen(text), &options, true, 1, 0) == PYFFI_NOMEM);
+        fail_countdown = 0;
+        CHECK(t == NULL);
+    }
+}
+
 int main(void)
 {
     test_sum_string();
@@ -154,5 +168,6 @@ int main(void)
     test_text();
     test_arrays();
     test_callbacks();
+    test_csv();
     return CHECK_DONE();
 }

@@ -1,0 +1,95 @@
+/* The CSV parser: records, quoting, line ends, chunked parsing, errors. */
+#include "pyffi.h"
+#include "check.h"
+
+#include <string.h>
+
+static const pyffi_csv_options STRICT = {',', '"', false, true};
+
+/* Render a table as "a|b;c;" (fields joined by |, rows ended by ;). */
+static void render(const pyffi_csv_table *t, char *buf, size_t cap)
+{
+    size_t n = 0, field = 0, start = 0;
+    for (size_t r = 0; r < t->n_rows; r++) {
+        for (; field < t->row_ends[r]; field++) {
+            size_t end = t->field_ends[field];
+            if (field > (r ? t->row_ends[r - 1] : 0) && n + 1 < cap)
+                buf[n++] = '|';
+            for (size_t k = start; k < end && n + 1 < cap; k++)
+                buf[n++] = t->data[k];
+            start = end;
+        }
+        if (n + 1 < cap)
+            buf[n++] = ';';
+    }
+    buf[n] = 0;
+}
+
+static void check_parse(const char *text, const char *want)
+{
+    pyffi_csv_table *t = NULL;
+    char got[256];
+    pyffi_status status = pyffi_csv_parse(&t, text, strlen(text), &STRICT, true, 1, 0);
+    CHECK(status == PYFFI_OK);
+    if (status != PYFFI_OK)
+        return;
+    render(t, got, sizeof got);
+    CHECK_STR(got, want);
+    CHECK(t->consumed == strlen(text));
+    pyffi_csv_table_free(t);
+}
+
+static void test_records(void)
+{
+    check_parse("", "");
+    check_parse("a,b\r\nc,d\r\n", "a|b;c|d;");
+    check_parse("a\rb\nc", "a;b;c;");
+    check_parse("\n\n", ";;");
+    check_parse("\"x,\"\"y\"\"\r\nz\",w", "x,\"y\"\r\nz|w;");
+    check_parse("a\"b,", "a\"b|;");
+}
+
+static void test_chunks(void)
+{
+    const char *text = "a,\"b\nc\"\nd\r";
+    pyffi_csv_table *t = NULL;
+    /* not final: the record cut by the end waits, so does a lone CR */
+    CHECK(pyffi_csv_parse(&t, text, 5, &STRICT, false, 1, 0) == PYFFI_OK);
+    CHECK(t->n_rows == 0 && t->consumed == 0);
+    pyffi_csv_table_free(t);
+    CHECK(pyffi_csv_parse(&t, text, strlen(text), &STRICT, false, 1, 0) == PYFFI_OK);
+    CHECK(t->n_rows == 1 && t->consumed == 8 && t->lines == 2);
+    pyffi_csv_table_free(t);
+    /* "\xc3" alone at the end of a chunk is half of a character, not an error */
+    CHECK(pyffi_csv_parse(&t, "ab\xc3", 3, &STRICT, false, 1, 0) == PYFFI_OK);
+    CHECK(t->consumed == 0);
+    pyffi_csv_table_free(t);
+}
+
+static void test_errors(void)
+{
+    pyffi_csv_table *t = (pyffi_csv_table *)&t; /* untouched on failure */
+    pyffi_csv_table *const before = t;
+    CHECK(pyffi_csv_parse(&t, "a\n\"b\"c", 6, &STRICT, true, 1, 0) == PYFFI_CSV);
+    CHECK_STR(pyffi_error_last(), "csv: line 2, column 4: 'c' after a closing quote (a "
+                                  "delimiter or a line break was expected)");
+    CHECK(pyffi_csv_parse(&t, "x,\"open", 7, &STRICT, true, 10, 0) == PYFFI_CSV);
+    CHECK_STR(pyffi_error_last(), "csv: line 10, column 3: '\"' opens a quoted field that is "
+                                  "not closed at the end of the data");
+    CHECK(pyffi_csv_parse(&t, "ok\xff", 3, &STRICT, true, 1, 100) == PYFFI_UTF8);
+    CHECK_STR(pyffi_error_last(), "csv: invalid UTF-8 at byte offset 102");
+    pyffi_csv_options same = {',', ',', false, true};
+    CHECK(pyffi_csv_parse(&t, "a", 1, &same, true, 1, 0) == PYFFI_INVALID_ARGUMENT);
+    CHECK(pyffi_csv_parse(NULL, "a", 1, &STRICT, true, 1, 0) == PYFFI_INVALID_ARGUMENT);
+    CHECK(pyffi_csv_parse(&t, NULL, 1, &STRICT, true, 1, 0) == PYFFI_INVALID_ARGUMENT);
+    CHECK(t == before);
+    pyffi_csv_table_free(NULL);
+}
+
+int main(void)
+{
+    test_records();
+    test_chunks();
+    test_errors();
+    return CHECK_DONE();
+}
