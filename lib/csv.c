@@ -118,14 +118,17 @@ static size_t check_utf8(const unsigned char *s, size_t len, bool final)
 {
     size_t i = 0;
     while (i < len) {
-        if (i + 8 <= len) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            if ((w & 0x8080808080808080u) == 0) {
-                i += 8;
+#if defined(__SSE2__)
+        if (i + 16 <= len) { /* skip the ASCII bytes up to the next non-ASCII one */
+            unsigned mask = (unsigned)_mm_movemask_epi8(
+                _mm_loadu_si128((const __m128i *)(s + i)));
+            if (mask == 0) {
+                i += 16;
                 continue;
             }
+            i += (size_t)__builtin_ctz(mask);
         }
+#endif
         if (s[i] < 0x80) {
             i++;
             continue;
