@@ -54,6 +54,9 @@ TOUR = [
     "pyffi.map_f64(lambda x: x * x, [1.0, 2.0, 3.0])",
     "pyffi.compute_heavy(array.array('d', [0.0, 1.0]), threads=2)",
     "pyffi.compute_heavy([1.0], threads=0)",
+    "pyffi.load('m', cdef='double cos(double x);').cos(0.0)",
+    "pyffi.csv.read(b'name,note\\r\\n\"Smith, J\",\"said \"\"hi\"\"\"\\n')",
+    "pyffi.csv.read(b'a,\"b\"c\\n')",
 ]
 
 
