@@ -504,6 +504,31 @@ PYFFI_API pyffi_status pyffi_csv_parse(pyffi_csv_table **out, const char *text, 
 /** Release a table from pyffi_csv_parse(); NULL is a no-op. Ownership: takes @p table. */
 PYFFI_API void pyffi_csv_table_free(pyffi_csv_table *table);
 
+/**
+ * Column @p column of rows @p first_row.. of a table as int64 values
+ * (optional sign, decimal digits, nothing else).
+ *
+ * @param[out] out  n_rows - first_row values, set only on success (never
+ *                  NULL then, even when empty).
+ * @param name      the column's name, @p name_len bytes, for messages.
+ * @return PYFFI_OK; PYFFI_CSV naming the row (1-based, as in the file), the
+ *         column and the text ("row 7, column 'price': '12x' is not an
+ *         integer"; a row too short; a value beyond int64); or
+ *         PYFFI_INVALID_ARGUMENT / PYFFI_NOMEM.
+ * Ownership: the caller owns *out and releases it with pyffi_csv_column_free().
+ */
+PYFFI_API pyffi_status pyffi_csv_column_i64(int64_t **out, const pyffi_csv_table *table,
+                                            size_t column, size_t first_row,
+                                            const char *name, size_t name_len);
+
+/** As pyffi_csv_column_i64(), for float64 values (C strtod syntax: "1e3", "-0.5", "nan"). */
+PYFFI_API pyffi_status pyffi_csv_column_f64(double **out, const pyffi_csv_table *table,
+                                            size_t column, size_t first_row,
+                                            const char *name, size_t name_len);
+
+/** Release a column from pyffi_csv_column_i64/f64(); NULL is a no-op. Ownership: takes it. */
+PYFFI_API void pyffi_csv_column_free(void *column);
+
 /* ------------------------------------------------------------------------ */
 /* Slices shared with other libraries (pyffi.load)                           */
 /* A pointer and a length, for C and Rust (#[repr(C)] struct of a pointer    */

@@ -365,3 +365,131 @@ error:
     pyffi_csv_table_free(t);
     return status;
 }
+
+/* Cell (row r, column c) of t: its bytes, or NULL if the row is too short. */
+static const char *cell(const pyffi_csv_table *t, size_t r, size_t c, size_t *len)
+{
+    size_t first = r ? t->row_ends[r - 1] : 0;
+    if (c >= t->row_ends[r] - first)
+        return NULL;
+    size_t f = first + c;
+    size_t start = f ? t->field_ends[f - 1] : 0;
+    *len = t->field_ends[f] - start;
+    return t->data + start;
+}
+
+static bool parse_i64(const char *s, size_t n, int64_t *value, bool *overflow)
+{
+    size_t i = 0;
+    bool negative = false;
+    *overflow = false;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        negative = s[i++] == '-';
+    if (i == n)
+        return false;
+    uint64_t v = 0, limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < n; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9)
+            return false;
+        if (v > (limit - d) / 10)
+            *overflow = true;
+        else
+            v = v * 10 + d;
+    }
+    if (*overflow)
+        return false;
+    *value = negative ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+static bool parse_f64(const char *s, size_t n, double *value)
+{
+    char small[64];
+    char *buf = n < sizeof small ? small : malloc(n + 1);
+    if (buf == NULL || n == 0 || s[0] == ' ' || s[0] == '\t' || s[0] == '\n') {
+        if (buf != small)
+            free(buf);
+        return false;
+    }
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    char *end;
+    *value = strtod(buf, &end);
+    bool ok = end == buf + n;
+    if (buf != small)
+        free(buf);
+    return ok;
+}
+
+static pyffi_status column_error(const pyffi_csv_table *t, size_t r, size_t c,
+                                 const char *name, size_t name_len, const char *what)
+{
+    size_t len = 0;
+    const char *text = cell(t, r, c, &len);
+    if (text == NULL)
+        return pyffi__fail(PYFFI_CSV, "csv: row %zu, column '%.*s': the row has only %zu "
+                           "field(s)", r + 1, (int)name_len, name,
+                           t->row_ends[r] - (r ? t->row_ends[r - 1] : 0));
+    return pyffi__fail(PYFFI_CSV, "csv: row %zu, column '%.*s': '%.*s' %s", r + 1,
+                       (int)name_len, name, (int)(len > 200 ? 200 : len), text, what);
+}
+
+static pyffi_status column_check(void **out, const pyffi_csv_table *t, size_t first_row,
+                                 const char *name)
+{
+    if (out == NULL || t == NULL || first_row > t->n_rows || name == NULL)
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT, "csv: bad column arguments");
+    size_t n = t->n_rows - first_row;
+    *out = malloc((n ? n : 1) * 8);
+    if (*out == NULL)
+        return pyffi__fail(PYFFI_NOMEM, "csv: no memory for a column of %zu values", n);
+    return PYFFI_OK;
+}
+
+pyffi_status pyffi_csv_column_i64(int64_t **out, const pyffi_csv_table *table, size_t column,
+                                  size_t first_row, const char *name, size_t name_len)
+{
+    void *mem = NULL;
+    pyffi_status status = column_check(out ? &mem : NULL, table, first_row, name);
+    if (status != PYFFI_OK)
+        return status;
+    int64_t *values = mem;
+    for (size_t r = first_row; r < table->n_rows; r++) {
+        size_t len;
+        const char *text = cell(table, r, column, &len);
+        bool overflow = false;
+        if (text == NULL || !parse_i64(text, len, &values[r - first_row], &overflow)) {
+            free(values);
+            return column_error(table, r, column, name, name_len,
+                                overflow ? "does not fit int64" : "is not an integer");
+        }
+    }
+    *out = values;
+    return PYFFI_OK;
+}
+
+pyffi_status pyffi_csv_column_f64(double **out, const pyffi_csv_table *table, size_t column,
+                                  size_t first_row, const char *name, size_t name_len)
+{
+    void *mem = NULL;
+    pyffi_status status = column_check(out ? &mem : NULL, table, first_row, name);
+    if (status != PYFFI_OK)
+        return status;
+    double *values = mem;
+    for (size_t r = first_row; r < table->n_rows; r++) {
+        size_t len;
+        const char *text = cell(table, r, column, &len);
+        if (text == NULL || !parse_f64(text, len, &values[r - first_row])) {
+            free(values);
+            return column_error(table, r, column, name, name_len, "is not a number");
+        }
+    }
+    *out = values;
+    return PYFFI_OK;
+}
+
+void pyffi_csv_column_free(void *column)
+{
+    free(column);
+}

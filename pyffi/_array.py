@@ -109,11 +109,12 @@ def sort_array(xs: Any) -> None:
 
 
 class Vector(Int64View):
-    """A read-only sequence of int64 over an array C allocated and pyffi owns.
+    """A read-only sequence of int64 (or float64) over an array C allocated and pyffi owns.
 
     Supports ``len``, indexing (negative too) and slicing (to a list),
     iteration, ``==`` with lists and Vectors, and the buffer protocol
-    (format ``'q'``), so ``memoryview(v)`` and ``numpy.asarray(v)`` see the
+    (format ``'q'``, or ``'d'`` for a float64 CSV column), so
+    ``memoryview(v)`` and ``numpy.asarray(v)`` see the
     C memory without a copy. ``close()`` / ``with`` release the memory at
     once; while a memoryview or numpy array still uses it, ``close()``
     raises BufferError and keeps it. After release any use raises ValueError.
@@ -125,11 +126,14 @@ class Vector(Int64View):
     __slots__ = ()
 
     @classmethod
-    def _adopt(cls, ptr: Any, length: int) -> Vector:
-        """Own ``ptr`` (from pyffi_create_array): freed by pyffi_array_free, once."""
-        owner = ffi.gc(ptr, lib.pyffi_array_free, size=length * 8)
+    def _adopt(cls, ptr: Any, length: int, free: Any = None, format: str = "q") -> Vector:
+        """Own ``ptr``: released once through ``free`` (default pyffi_array_free).
+
+        ``format`` is the items' buffer format: "q" (int64) or "d" (float64).
+        """
+        owner = ffi.gc(ptr, free or lib.pyffi_array_free, size=length * 8)
         self = cls()
-        self._attach(owner, int(ffi.cast("uintptr_t", ptr)), length)
+        self._attach(owner, int(ffi.cast("uintptr_t", ptr)), length, format)
         return self
 
     def close(self) -> None:

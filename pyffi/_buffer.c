@@ -1,5 +1,6 @@
-/* pyffi._buffer: Int64View, a read-only buffer exporter over int64 memory
- * that C owns (the base class of pyffi.Vector).
+/* pyffi._buffer: Int64View, a read-only buffer exporter over int64 (or,
+ * attached with format "d", float64) memory that C owns (the base class of
+ * pyffi.Vector).
  *
  * Why C: a Python 3.11 class cannot export the buffer protocol (PEP 688's
  * __buffer__ arrived in 3.12), and cffi's ffi.buffer only exports bytes
@@ -15,11 +16,13 @@
 #include <Python.h>
 
 #include <stdint.h>
+#include <string.h>
 
 typedef struct {
     PyObject_HEAD
     PyObject *owner;       /* keeps the memory alive; NULL when detached */
-    const int64_t *data;   /* meaningful only while owner != NULL */
+    const void *data;      /* meaningful only while owner != NULL */
+    char format[2];        /* "q" (int64) or "d" (float64) */
     Py_ssize_t length;     /* number of int64 items */
     Py_ssize_t itemsize;   /* always 8: exported as the buffer's stride */
     Py_ssize_t exports;    /* live buffer exports */
@@ -38,8 +41,14 @@ static PyObject *view_attach(Int64View *self, PyObject *args)
 {
     PyObject *owner, *address;
     Py_ssize_t length;
-    if (!PyArg_ParseTuple(args, "OO!n:_attach", &owner, &PyLong_Type, &address, &length))
+    const char *format = "q";
+    if (!PyArg_ParseTuple(args, "OO!n|s:_attach", &owner, &PyLong_Type, &address, &length,
+                          &format))
         return NULL;
+    if (strcmp(format, "q") != 0 && strcmp(format, "d") != 0) {
+        PyErr_SetString(PyExc_ValueError, "_attach: format must be 'q' or 'd'");
+        return NULL;
+    }
     if (self->owner != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "_attach: memory already attached");
         return NULL;
@@ -55,7 +64,9 @@ static PyObject *view_attach(Int64View *self, PyObject *args)
     self->owner = owner;
     self->data = data;
     self->length = length;
-    self->itemsize = (Py_ssize_t)sizeof(int64_t);
+    self->itemsize = (Py_ssize_t)sizeof(int64_t); /* == sizeof(double) */
+    self->format[0] = format[0];
+    self->format[1] = 0;
     Py_RETURN_NONE;
 }
 
@@ -82,6 +93,14 @@ static PyObject *view_closed(Int64View *self, void *Py_UNUSED(closure))
     return PyBool_FromLong(self->owner == NULL);
 }
 
+/* Item i as a Python int or float; attached only. */
+static PyObject *item_at(Int64View *self, Py_ssize_t i)
+{
+    if (self->format[0] == 'd')
+        return PyFloat_FromDouble(((const double *)self->data)[i]);
+    return PyLong_FromLongLong(((const int64_t *)self->data)[i]);
+}
+
 /* items start, start + step, ... (n of them) as a new list; attached only. */
 static PyObject *items_list(Int64View *self, Py_ssize_t start, Py_ssize_t step, Py_ssize_t n)
 {
@@ -89,7 +108,7 @@ static PyObject *items_list(Int64View *self, Py_ssize_t start, Py_ssize_t step, 
     if (list == NULL)
         return NULL;
     for (Py_ssize_t k = 0, i = start; k < n; k++, i += step) {
-        PyObject *item = PyLong_FromLongLong(self->data[i]);
+        PyObject *item = item_at(self, i);
         if (item == NULL) {
             Py_DECREF(list);
             return NULL;
@@ -138,7 +157,7 @@ static PyObject *view_subscript(Int64View *self, PyObject *key)
         PyErr_Format(PyExc_IndexError, "%s index out of range", Py_TYPE(self)->tp_name);
         return NULL;
     }
-    return PyLong_FromLongLong(self->data[i]);
+    return item_at(self, i);
 }
 
 static int view_getbuffer(Int64View *self, Py_buffer *view, int flags)
@@ -156,7 +175,7 @@ static int view_getbuffer(Int64View *self, Py_buffer *view, int flags)
     view->itemsize = self->itemsize;
     view->readonly = 1;
     view->ndim = 1;
-    view->format = (flags & PyBUF_FORMAT) ? "q" : NULL;
+    view->format = (flags & PyBUF_FORMAT) ? self->format : NULL;
     view->shape = (flags & PyBUF_ND) ? &self->length : NULL;
     view->strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? &self->itemsize : NULL;
     view->suboffsets = NULL;

@@ -207,3 +207,51 @@ def test_iter_rows_matches_read_for_any_split(text, size):
     except pyffi.CsvError as exc:
         got = str(exc)
     assert got == expected
+
+
+# --- read_columns -------------------------------------------------------------------
+
+def test_read_columns_types_and_inference():
+    import numpy as np
+
+    data = b"id,price,name,mixed\n1,2.5,ab,1\n-2,4,cd,x\n3,1e3,,2\n"
+    cols = pyffi.csv.read_columns(data)
+    assert isinstance(cols["id"], pyffi.Vector) and cols["id"] == [1, -2, 3]
+    assert cols["price"].tolist() == [2.5, 4.0, 1000.0]
+    assert cols["name"] == ["ab", "cd", ""] and cols["mixed"] == ["1", "x", "2"]
+    ids, prices = np.asarray(cols["id"]), np.asarray(cols["price"])
+    assert ids.dtype == np.int64 and prices.dtype == np.float64
+    assert memoryview(cols["price"]).format == "d"
+    assert np.shares_memory(prices, np.asarray(cols["price"]))  # zero-copy views of C memory
+    del ids, prices
+    cols["id"].close()
+    typed = pyffi.csv.read_columns(data, types={"id": float, "price": str})
+    assert typed["id"].tolist() == [1.0, -2.0, 3.0] and typed["price"] == ["2.5", "4", "1e3"]
+    plain = pyffi.csv.read_columns(b"1,2\n3,4\n", header=False)
+    assert list(plain) == ["0", "1"] and plain["1"] == [2, 4]
+    assert [len(v) for v in pyffi.csv.read_columns(b"a,b\n").values()] == [0, 0]
+
+
+def test_read_columns_errors_name_row_column_and_text():
+    with pytest.raises(pyffi.CsvError, match=r"^csv: row 3, column 'n': '1\.5' is not an "
+                                             r"integer$"):
+        pyffi.csv.read_columns(b"n\n1\n1.5\n", types={"n": int})
+    with pytest.raises(pyffi.CsvError, match=r"row 2, column 'n': '9223372036854775808' does "
+                                             r"not fit int64"):
+        pyffi.csv.read_columns(b"n\n9223372036854775808\n", types={"n": int})
+    with pytest.raises(pyffi.CsvError, match=r"row 2, column 'x': 'abc' is not a number"):
+        pyffi.csv.read_columns(b"x\nabc\n", types={"x": float})
+    with pytest.raises(pyffi.CsvError, match=r"row 3, column 'b': the row has only 1 field"):
+        pyffi.csv.read_columns(b"a,b\n1,2\n3\n", types={"b": int})
+    with pytest.raises(pyffi.CsvError, match=r"row 3, column 'b': the row has only 1 field"):
+        pyffi.csv.read_columns(b"a,b\n1,x\n3\n")
+    with pytest.raises(KeyError, match="types names 'zz', not a column"):
+        pyffi.csv.read_columns(b"a\n1\n", types={"zz": int})
+    with pytest.raises(TypeError, match="must be int, float or str"):
+        pyffi.csv.read_columns(b"a\n1\n", types={"a": bytes})
+    with pytest.raises(ValueError, match="duplicate column names"):
+        pyffi.csv.read_columns(b"a,a\n1,2\n")
+    assert pyffi.csv.read_columns(b"n\n+7\n", types={"n": int})["n"] == [7]
+    for bad in (b"", b"-", b" 1", b"1 ", b"0x1"):
+        with pytest.raises(pyffi.CsvError):
+            pyffi.csv.read_columns(b"n\n" + bad + b"\n", types={"n": int})

@@ -188,6 +188,8 @@ def _csv(rng: random.Random, k: int) -> None:
            "delimiter or a line break was expected)",
            pyffi.csv.read, b"a\n" * (k + 1) + b'"b"x')
     assert callable(pyffi.parse_csv_fast)
+    cols = pyffi.csv.read_columns(f"a,b\n{k},{k}.5\n".encode())
+    assert cols["a"] == [k] and cols["b"].tolist() == [k + 0.5]
 
 
 @check("get_include", "backend", "__version__")

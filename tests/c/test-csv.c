@@ -86,9 +86,33 @@ static void test_errors(void)
     pyffi_csv_table_free(NULL);
 }
 
+static void test_columns(void)
+{
+    const char *text = "n,x\n1,2.5\n-3,1e3\n4\n";
+    pyffi_csv_table *t = NULL;
+    CHECK(pyffi_csv_parse(&t, text, strlen(text), &STRICT, true, 1, 0) == PYFFI_OK);
+    int64_t *ints = NULL;
+    CHECK(pyffi_csv_column_i64(&ints, t, 0, 1, "n", 1) == PYFFI_OK);
+    CHECK(ints && ints[0] == 1 && ints[1] == -3 && ints[2] == 4);
+    pyffi_csv_column_free(ints);
+    double *xs = NULL;
+    CHECK(pyffi_csv_column_f64(&xs, t, 1, 1, "x", 1) == PYFFI_CSV);
+    CHECK(xs == NULL);
+    CHECK_STR(pyffi_error_last(), "csv: row 4, column 'x': the row has only 1 field(s)");
+    CHECK(pyffi_csv_column_i64(&ints, t, 1, 1, "x", 1) == PYFFI_CSV);
+    CHECK_STR(pyffi_error_last(), "csv: row 2, column 'x': '2.5' is not an integer");
+    CHECK(pyffi_csv_column_f64(&xs, t, 1, 9, "x", 1) == PYFFI_INVALID_ARGUMENT);
+    CHECK(pyffi_csv_column_f64(&xs, t, 1, 3, "x", 1) == PYFFI_CSV); /* row 4 again */
+    CHECK(pyffi_csv_column_f64(&xs, t, 0, 4, "n", 1) == PYFFI_OK && xs != NULL); /* empty */
+    pyffi_csv_column_free(xs);
+    pyffi_csv_column_free(NULL);
+    pyffi_csv_table_free(t);
+}
+
 int main(void)
 {
     test_records();
+    test_columns();
     test_chunks();
     test_errors();
     return CHECK_DONE();

@@ -159,6 +159,14 @@ static void test_csv(void)
         fail_countdown = 0;
         CHECK(t == NULL);
     }
+    pyffi_csv_table *t = NULL;
+    CHECK(pyffi_csv_parse(&t, text, strlen(text), &options, true, 1, 0) == PYFFI_OK);
+    int64_t *column = (int64_t *)&t;
+    fail_countdown = 1;
+    CHECK(pyffi_csv_column_i64(&column, t, 0, 0, "a", 1) == PYFFI_NOMEM);
+    fail_countdown = 0;
+    CHECK(column == (int64_t *)&t); /* untouched */
+    pyffi_csv_table_free(t);
 }
 
 int main(void)
