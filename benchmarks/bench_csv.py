@@ -8,6 +8,8 @@ Run with the venv's interpreter (never a timed test)::
 Files are written to a temporary directory and removed afterwards.
 * (a) mixed text/number data: ``pyffi.csv.read`` vs ``list(csv.reader(f))``
   and ``pandas.read_csv(engine="c", dtype=str)``;
+* (b) numeric data: ``pyffi.csv.read_columns`` vs ``pandas.read_csv(engine="c")``
+  and ``numpy.loadtxt``;
 * (c) the C tokenizer alone (``pyffi_csv_parse``, no Python objects) in MB/s
   next to this machine's memcpy bandwidth (``ffi.memmove`` of the same bytes);
 * (d) with ``--big``: peak RSS of ``iter_rows`` over a 1 GB file, measured in
@@ -61,6 +63,18 @@ def mixed_file(path: Path, target: int) -> None:
         while written < target:
             f.write(block)
             written += len(block)
+
+
+def numeric_file(path: Path, target: int) -> None:
+    rng = random.Random(7)
+    lines = [",".join([str(rng.randrange(-10**6, 10**6)) for _ in range(4)] +
+                      [f"{rng.uniform(-1e3, 1e3):.4f}" for _ in range(4)])
+             for _ in range(20000)]
+    block = ("\n".join(lines) + "\n").encode()
+    with open(path, "wb") as f:
+        f.write(b"a,b,c,d,e,f,g,h\n")
+        while f.tell() < target:
+            f.write(block)
 
 
 def tokenizer_mb_s(data: bytes, rounds: int) -> tuple[float, float]:
@@ -132,6 +146,24 @@ def main() -> None:
             print(f"  {name:<44} {t * 1e3:9.0f} ms  {t / ours:5.2f}x")
         if pd is None:
             print("  pandas: not installed (scripts/setup installs python3-pandas)")
+
+        numeric = Path(tmp) / "numeric.csv"
+        numeric_file(numeric, size)
+        import numpy as np
+        cols = pyffi.csv.read_columns(numeric)
+        cases = {"pyffi.csv.read_columns(path)": lambda: pyffi.csv.read_columns(numeric)}
+        if pd is not None:
+            frame = pd.read_csv(numeric, engine="c")
+            assert (np.asarray(cols["a"]) == frame["a"].to_numpy()).all()
+            cases["pandas.read_csv(engine='c')"] = lambda: pd.read_csv(numeric, engine="c")
+        cases["numpy.loadtxt(delimiter=',')"] = lambda: np.loadtxt(
+            numeric, delimiter=",", skiprows=1)
+        result = median_s(cases, rounds)
+        ours = result["pyffi.csv.read_columns(path)"]
+        print(f"\n(b) numeric, {numeric.stat().st_size / 1e6:.0f} MB, 4 int + 4 float columns "
+              "(ratio = time / pyffi time)")
+        for name, t in result.items():
+            print(f"  {name:<44} {t * 1e3:9.0f} ms  {t / ours:5.2f}x")
 
         parse, copy = tokenizer_mb_s(data, rounds + 2)
         print(f"\n(c) the C tokenizer alone on the same {mb:.0f} MB: {parse:,.0f} MB/s; "
