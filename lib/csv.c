@@ -447,46 +447,64 @@ static pyffi_status column_check(void **out, const pyffi_csv_table *t, size_t fi
     return PYFFI_OK;
 }
 
-pyffi_status pyffi_csv_column_i64(int64_t **out, const pyffi_csv_table *table, size_t column,
-                                  size_t first_row, const char *name, size_t name_len)
+/* Parse one cell into values[k]; on failure return what to say about the text. */
+typedef const char *(*cell_parser)(const char *text, size_t len, void *values, size_t k);
+
+static const char *cell_i64(const char *text, size_t len, void *values, size_t k)
 {
-    void *mem = NULL;
-    pyffi_status status = column_check(out ? &mem : NULL, table, first_row, name);
+    bool overflow = false;
+    if (parse_i64(text, len, (int64_t *)values + k, &overflow))
+        return NULL;
+    return overflow ? "does not fit int64" : "is not an integer";
+}
+
+static const char *cell_f64(const char *text, size_t len, void *values, size_t k)
+{
+    return parse_f64(text, len, (double *)values + k) ? NULL : "is not a number";
+}
+
+/* A column of 8-byte values, each cell converted by parse. */
+static pyffi_status convert_column(void **out, const pyffi_csv_table *table, size_t column,
+                                   size_t first_row, const char *name, size_t name_len,
+                                   cell_parser parse)
+{
+    void *values = NULL;
+    pyffi_status status = column_check(out ? &values : NULL, table, first_row, name);
     if (status != PYFFI_OK)
         return status;
-    int64_t *values = mem;
     for (size_t r = first_row; r < table->n_rows; r++) {
         size_t len;
         const char *text = cell(table, r, column, &len);
-        bool overflow = false;
-        if (text == NULL || !parse_i64(text, len, &values[r - first_row], &overflow)) {
+        const char *what = text == NULL ? "" : parse(text, len, values, r - first_row);
+        if (what != NULL) {
             free(values);
-            return column_error(table, r, column, name, name_len,
-                                overflow ? "does not fit int64" : "is not an integer");
+            return column_error(table, r, column, name, name_len, what);
         }
     }
     *out = values;
     return PYFFI_OK;
 }
 
+pyffi_status pyffi_csv_column_i64(int64_t **out, const pyffi_csv_table *table, size_t column,
+                                  size_t first_row, const char *name, size_t name_len)
+{
+    void *values = NULL;
+    pyffi_status status = convert_column(out ? &values : NULL, table, column, first_row, name,
+                                         name_len, cell_i64);
+    if (status == PYFFI_OK)
+        *out = values;
+    return status;
+}
+
 pyffi_status pyffi_csv_column_f64(double **out, const pyffi_csv_table *table, size_t column,
                                   size_t first_row, const char *name, size_t name_len)
 {
-    void *mem = NULL;
-    pyffi_status status = column_check(out ? &mem : NULL, table, first_row, name);
-    if (status != PYFFI_OK)
-        return status;
-    double *values = mem;
-    for (size_t r = first_row; r < table->n_rows; r++) {
-        size_t len;
-        const char *text = cell(table, r, column, &len);
-        if (text == NULL || !parse_f64(text, len, &values[r - first_row])) {
-            free(values);
-            return column_error(table, r, column, name, name_len, "is not a number");
-        }
-    }
-    *out = values;
-    return PYFFI_OK;
+    void *values = NULL;
+    pyffi_status status = convert_column(out ? &values : NULL, table, column, first_row, name,
+                                         name_len, cell_f64);
+    if (status == PYFFI_OK)
+        *out = values;
+    return status;
 }
 
 void pyffi_csv_column_free(void *column)

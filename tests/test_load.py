@@ -381,6 +381,15 @@ def test_owned_struct_result_fields_freed_once(demo):
     assert demo.raw.demo_free_count() == before + 1
 
 
+def test_void_pointer_takes_buffers_cdata_or_none(demo):
+    import struct
+
+    assert demo.demo_opaque_get(struct.pack("i", 77)) == 77  # bytes: zero-copy buffer
+    with pytest.raises(TypeError, match=r"argument 'p' \(void const \*\) must be a buffer, a "
+                                        r"cdata or None, not str"):
+        demo.demo_opaque_get("x")
+
+
 def test_unowned_results(demo):
     before = demo.raw.demo_free_count()
     assert demo.demo_point_borrowed() == pyffi.Record("demo_point", x=1.5, y=-2.0)
