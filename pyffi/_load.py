@@ -332,8 +332,11 @@ class _Function:
         def passthrough(value: Any, call: _Call) -> Any:
             if isinstance(value, ffi.CData) and ffi.typeof(value) is ctype:
                 return value
-            raise self.type_error(i, tp, value, f"a cdata {ctype.cname!r}")
-        return passthrough
+            expected = f"a cdata {ctype.cname!r}" + (" or None" if ctype.kind == "pointer"
+                                                      else "")
+            raise self.type_error(i, tp, value, expected)
+        # Any other pointer (char **, struct pointers to pointers...): None is NULL too.
+        return self.nullable(passthrough) if ctype.kind == "pointer" else passthrough
 
     def nullable(self, convert: Callable[[Any, _Call], Any]) -> Callable[[Any, _Call], Any]:
         """A pointer parameter's converter: None is NULL and a cdata passes as it is."""

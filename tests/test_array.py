@@ -287,3 +287,8 @@ def test_process_dict_errors() -> None:
 def test_struct_layout_of_an_entry() -> None:
     from pyffi._ffi import ffi
     assert ffi.sizeof("pyffi_entry") == struct.calcsize("PNq")
+
+
+def test_vector_attach_refuses_unknown_formats():
+    with pytest.raises(ValueError, match="_attach: format must be 'q' or 'd'"):
+        pyffi.Vector()._attach(object(), 0, 0, "x")

@@ -124,6 +124,22 @@ def test_missing_library_names_what_was_tried():
         pyffi.load("/nope/libx.so", cdef="int f(void);")
 
 
+def test_other_types_take_a_cdata_or_none_and_variadics_are_refused():
+    lib = pyffi.load("c", cdef="long strtol(const char *s, char **end, int base);\n"
+                               "int printf(const char *format, ...);")
+    assert lib.strtol("42", None, 10) == 42  # None is NULL for any pointer
+    text, end = lib.ffi.new("char[]", b"17xy"), lib.ffi.new("char **")  # outlive the call
+    assert lib.strtol(text, end, 10) == 17 and lib.ffi.string(end[0]) == b"xy"
+    with pytest.raises(TypeError, match=r"strtol\(\) argument 'end' \(char \* \*\) must be "
+                                        r"a cdata 'char \* \*' or None, not str"):
+        lib.strtol("1", "x", 10)
+    with pytest.raises(pyffi.DeclarationError, match="printf: variadic functions are not "
+                                                     "marshalled; use Library.raw.printf"):
+        lib.printf
+    with pytest.raises(TypeError, match="argument 'cdef' must be str, not bytes"):
+        pyffi.load("c", cdef=b"int abs(int x);")  # type: ignore[arg-type]
+
+
 def test_bare_library_name():
     lib = pyffi.load("m", cdef="double cos(double x);")
     assert lib.cos(0.0) == 1.0
