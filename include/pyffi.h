@@ -456,26 +456,37 @@ PYFFI_API pyffi_f64_result pyffi_compute_heavy(const double *xs, size_t n, unsig
 typedef struct pyffi_csv_options {
     char delimiter;  /**< field separator */
     char quotechar;  /**< opens a quoted field at the start of a field */
-    bool trim;       /**< strip spaces and tabs around fields (outside quotes) */
+    bool trim;       /**< strip spaces and tabs (not the delimiter) around fields, outside quotes */
     bool strict;     /**< fail where Python's csv.reader(strict=True) fails */
 } pyffi_csv_options;
 
+/** A row of a pyffi_csv_table. */
+typedef struct pyffi_csv_row {
+    size_t start;      /**< offset in the text of the row's first byte */
+    size_t fields_end; /**< the row is fields [previous row's fields_end (0 for the
+                            first), fields_end) */
+} pyffi_csv_row;
+
 /**
- * Parsed CSV: the fields' bytes (unquoted, doubled quotes undone) one after
- * another in @c data; field i is data[start_i .. field_ends[i]) where
- * start_i is field_ends[i - 1] (0 for the first); row r is fields
- * [row_ends[r - 1], row_ends[r]) (from 0 for the first). A blank line is a
- * row of no fields, as in csv.reader.
+ * Parsed CSV, as positions in the parsed text (nothing is copied): field k
+ * of row r spans its row's text from the byte after field k - 1's end (0
+ * for the row's first field) to field_ends[k], both relative to
+ * rows[r].start; the byte at the end is its separator (delimiter or line
+ * break; or the end of the text). That span is the field as written:
+ * pyffi_csv_field() gives its value. A blank line is a row of no fields, as
+ * in csv.reader.
  */
 typedef struct pyffi_csv_table {
-    char *data;
-    size_t data_len;
-    size_t *field_ends;
+    const char *text;      /**< the parsed text (borrowed: see pyffi_csv_parse) */
+    pyffi_csv_options options;
+    uint32_t *field_ends;  /**< per field, relative to its row's start */
     size_t n_fields;
-    size_t *row_ends;
+    pyffi_csv_row *rows;
     size_t n_rows;
+    size_t longest;  /**< bytes in the longest record: the buffer pyffi_csv_field needs */
     size_t consumed; /**< input bytes used: whole records only when not final */
-    size_t lines;    /**< line breaks within the consumed bytes */
+    size_t lines;    /**< line breaks within the consumed bytes (when not final) */
+    size_t field_cap, row_cap; /**< private: the arrays' capacities */
 } pyffi_csv_table;
 
 /**
@@ -494,8 +505,11 @@ typedef struct pyffi_csv_table {
  *         text after a closing quote, or a quoted field not closed at the
  *         end of the data); PYFFI_UTF8 naming the byte offset;
  *         PYFFI_INVALID_ARGUMENT (NULL pointers, a line break or the same
- *         byte as delimiter and quotechar); or PYFFI_NOMEM.
+ *         byte as delimiter and quotechar); or PYFFI_NOMEM. A record of
+ *         more than 4 GiB is PYFFI_CSV too (field ends are 32-bit).
  * Ownership: the caller owns *out and releases it with pyffi_csv_table_free().
+ * The table points into @p text, which must stay alive and unchanged until
+ * then.
  */
 PYFFI_API pyffi_status pyffi_csv_parse(pyffi_csv_table **out, const char *text, size_t len,
                                        const pyffi_csv_options *options, bool final,
@@ -503,6 +517,19 @@ PYFFI_API pyffi_status pyffi_csv_parse(pyffi_csv_table **out, const char *text, 
 
 /** Release a table from pyffi_csv_parse(); NULL is a no-op. Ownership: takes @p table. */
 PYFFI_API void pyffi_csv_table_free(pyffi_csv_table *table);
+
+/**
+ * The value of field @p field (an index into field_ends) of row @p row:
+ * the span with quoting undone (the quotes removed, doubled quotes made
+ * single, and in lenient mode any text after the closing quote kept) and,
+ * with options.trim, spaces and tabs around it removed.
+ *
+ * @param buf  room for table->longest bytes: used for quoted fields only.
+ * @param[out] len  the value's length in bytes.
+ * @return a pointer into the text (most fields) or to @p buf.
+ */
+PYFFI_API const char *pyffi_csv_field(const pyffi_csv_table *table, size_t row, size_t field,
+                                      char *buf, size_t *len);
 
 /**
  * Column @p column of rows @p first_row.. of a table as int64 values

@@ -1,9 +1,17 @@
 /*
- * CSV: one pass over the bytes, csv.reader's state machine unrolled into
- * loops. Unquoted runs are found 16 bytes at a time (SSE2), quoted runs
- * with memchr, and copied with memcpy into one data buffer; fields and rows
- * are end offsets. The text is checked as UTF-8 first, 8 ASCII bytes at a
- * time.
+ * CSV: csv.reader's state machine, made fast. The table records where each
+ * field ends (its separator) relative to its row's start, so nothing is
+ * copied; pyffi_csv_field() undoes quoting when a field is read.
+ *
+ * Two loops find the separators:
+ *  - fast_records(): 64 bytes at a time as bit masks (SSE2). Quoted regions
+ *    come from a prefix XOR of the quote mask; the masks also prove that
+ *    every quote in the block is one csv.reader treats as a quote (opening
+ *    at a field's start, doubled, or closing before a separator). When that
+ *    proof fails, or near the end of the text, it stops at a record start;
+ *  - careful_record(): one record byte by byte, every rule and error of
+ *    csv.reader (strict and lenient), and the chunk-end cases.
+ * The text is checked as UTF-8 first, 16 ASCII bytes at a time.
  */
 #include "error.h"
 #include "utf8.h"
@@ -15,48 +23,43 @@
 #include <emmintrin.h>
 #endif
 
-typedef struct builder {
-    pyffi_csv_table *t;
-    size_t field_cap, row_cap;
-} builder;
-
-static bool grow(size_t **array, size_t *cap)
+/* Room for `more` entries in *array (of `size`-byte entries, *cap of them). */
+static bool reserve(void **array, size_t *cap, size_t n, size_t more, size_t size)
 {
-    size_t n = *cap ? *cap * 2 : 64;
-    if (n > SIZE_MAX / sizeof **array)
+    if (n + more <= *cap)
+        return true;
+    size_t want = *cap ? *cap : 64;
+    while (want < n + more)
+        want *= 2;
+    if (want > SIZE_MAX / size)
         return false;
-    size_t *p = realloc(*array, n * sizeof **array);
+    void *p = realloc(*array, want * size);
     if (p == NULL)
         return false;
     *array = p;
-    *cap = n;
+    *cap = want;
     return true;
 }
 
-static inline bool push(size_t **array, size_t *n, size_t *cap, size_t value)
+static inline bool reserve_fields(pyffi_csv_table *t, size_t more)
 {
-    if (*n == *cap && !grow(array, cap))
-        return false;
-    (*array)[(*n)++] = value;
-    return true;
+    return reserve((void **)&t->field_ends, &t->field_cap, t->n_fields, more,
+                   sizeof *t->field_ends);
 }
 
-/* End the current field: its end offset in data. */
-static inline bool push_field(builder *b)
+static inline bool reserve_rows(pyffi_csv_table *t, size_t more)
 {
-    return push(&b->t->field_ends, &b->t->n_fields, &b->field_cap, b->t->data_len);
+    return reserve((void **)&t->rows, &t->row_cap, t->n_rows, more, sizeof *t->rows);
 }
 
-/* End the current row: its end index in the fields. */
-static inline bool push_row(builder *b)
+/* End the row that started at `start` and whose longest-so-far is known. */
+static inline void end_row(pyffi_csv_table *t, size_t start, size_t end)
 {
-    return push(&b->t->row_ends, &b->t->n_rows, &b->row_cap, b->t->n_fields);
-}
-
-static inline void append(pyffi_csv_table *t, const char *s, size_t n)
-{
-    memcpy(t->data + t->data_len, s, n); /* data holds len bytes: never overflows */
-    t->data_len += n;
+    t->rows[t->n_rows].start = start;
+    t->rows[t->n_rows].fields_end = t->n_fields;
+    t->n_rows++;
+    if (end - start > t->longest)
+        t->longest = end - start;
 }
 
 /* The first index >= i holding the delimiter, '\n' or '\r' (len if none). */
@@ -190,19 +193,233 @@ static pyffi_status fail_at(const unsigned char *s, size_t pos, size_t first_lin
                        c, what);
 }
 
+
+/* What trim strips: spaces and tabs, but never the delimiter (a tab, say). */
+static inline bool is_space(unsigned char c, unsigned char delim)
+{
+    return (c == ' ' || c == '\t') && c != delim;
+}
+
+#if defined(__SSE2__)
+/* Bit k of each mask: whether s[k] is that byte. */
+typedef struct masks {
+    uint64_t quote, delim, lf, cr;
+} masks;
+
+static inline uint64_t eq_mask(__m128i a, __m128i b, __m128i c, __m128i d, __m128i x)
+{
+    return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, x)) |
+           (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, x)) << 16 |
+           (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, x)) << 32 |
+           (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d, x)) << 48;
+}
+
+static inline masks block_masks(const unsigned char *s, __m128i quote, __m128i delim)
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)s),
+            b = _mm_loadu_si128((const __m128i *)(s + 16)),
+            c = _mm_loadu_si128((const __m128i *)(s + 32)),
+            d = _mm_loadu_si128((const __m128i *)(s + 48));
+    masks m = {eq_mask(a, b, c, d, quote), eq_mask(a, b, c, d, delim),
+               eq_mask(a, b, c, d, _mm_set1_epi8('\n')), eq_mask(a, b, c, d, _mm_set1_epi8('\r'))};
+    return m;
+}
+
+/* Bit k: the XOR of bits 0..k (the parity of the quotes up to byte k). */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+/*
+ * Whole records from record start i, 64 bytes at a time, while the quotes
+ * are all plain (see the file comment) and records stay under 4 GiB.
+ * Returns the start of the first record it did not finish (its fields are
+ * dropped), or SIZE_MAX when out of memory.
+ */
+static size_t fast_records(pyffi_csv_table *t, const unsigned char *s, size_t i, size_t len,
+                           unsigned char delim, unsigned char quote)
+{
+    const __m128i vquote = _mm_set1_epi8((char)quote), vdelim = _mm_set1_epi8((char)delim);
+    size_t row = i, row_fields = t->n_fields;
+    uint64_t in_quote = 0;  /* all ones when the block starts inside quotes */
+    uint64_t after_sep = 1; /* bit 0: s[i] starts a field */
+    uint64_t after_close = 0, after_cr = 0;
+    while (i + 64 < len && i + 64 <= row + UINT32_MAX) {
+        if (!reserve_fields(t, 64) || !reserve_rows(t, 64))
+            return SIZE_MAX;
+        masks m = block_masks(s + i, vquote, vdelim);
+        uint64_t lines = m.lf | m.cr, seps = m.delim | lines, inside = 0;
+        uint64_t starts = seps << 1 | after_sep;
+        after_sep = seps >> 63;
+        if (m.quote | in_quote) {
+            inside = prefix_xor(m.quote) ^ in_quote;
+            uint64_t open = m.quote & inside, close = m.quote & ~inside;
+            if (open & ~(starts | close << 1 | after_close))
+                break; /* a quote inside an unquoted field: careful_record() */
+            unsigned char next = s[i + 64];
+            uint64_t next_ok = next == delim || next == '\n' || next == '\r' || next == quote;
+            if (close & ~((seps | m.quote) >> 1 | next_ok << 63))
+                break; /* text after a closing quote */
+            in_quote = 0 - (inside >> 63);
+            after_close = close >> 63;
+        } else {
+            after_close = 0;
+        }
+        uint64_t crlf = m.lf & (m.cr << 1 | after_cr); /* the \n of a \r\n */
+        seps &= ~inside & ~crlf;
+        after_cr = m.cr >> 63 & ~(inside >> 63);
+        lines &= seps;
+        uint32_t *ends = t->field_ends;
+        size_t n = t->n_fields;
+        while (seps) {
+            unsigned k = (unsigned)__builtin_ctzll(seps);
+            size_t p = i + k;
+            seps &= seps - 1;
+            if (!(lines >> k & 1)) {
+                ends[n++] = (uint32_t)(p - row);
+                continue;
+            }
+            if (p != row) /* else a blank line: a row of no fields */
+                ends[n++] = (uint32_t)(p - row);
+            t->n_fields = n;
+            end_row(t, row, p);
+            row = p + 1 + (s[p] == '\r' && s[p + 1] == '\n');
+            row_fields = n;
+        }
+        t->n_fields = n;
+        i += 64;
+    }
+    t->n_fields = row_fields;
+    return row;
+}
+#endif
+
+/* Push the end of a field of the record that starts at `row`. */
+static inline bool push_field(pyffi_csv_table *t, size_t row, size_t end)
+{
+    if (!reserve_fields(t, 1))
+        return false;
+    t->field_ends[t->n_fields++] = (uint32_t)(end - row);
+    return true;
+}
+
+enum { RECORD_DONE, RECORD_INCOMPLETE, RECORD_FAILED };
+
+/*
+ * One record from *pos, byte by byte: every rule of csv.reader. Returns
+ * RECORD_DONE (with *pos after it), RECORD_INCOMPLETE (not final, and the
+ * text may end inside it) or RECORD_FAILED (*status says why).
+ */
+static int careful_record(pyffi_csv_table *t, const unsigned char *s, size_t *pos, size_t len,
+                          const pyffi_csv_options *options, bool final, size_t first_line,
+                          pyffi_status *status)
+{
+    const unsigned char delim = (unsigned char)options->delimiter,
+                        quote = (unsigned char)options->quotechar;
+    const bool trim = options->trim, strict = options->strict;
+    size_t i = *pos;
+    const size_t row = i;
+    if (!reserve_rows(t, 1))
+        goto nomem;
+    if (s[i] == '\n' || s[i] == '\r') { /* a blank line: a row of no fields */
+        if (s[i] == '\r' && i + 1 == len && !final)
+            return RECORD_INCOMPLETE;
+        end_row(t, row, i);
+        *pos = i + ((s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') ? 2 : 1);
+        return RECORD_DONE;
+    }
+    for (;;) { /* one field per turn, i at its start */
+        if (trim)
+            while (i < len && is_space(s[i], delim))
+                i++;
+        if (i < len && s[i] == quote) {
+            size_t open = i++;
+            for (;;) {
+                const unsigned char *q = memchr(s + i, quote, len - i);
+                if (q == NULL) {
+                    if (!final)
+                        return RECORD_INCOMPLETE;
+                    if (strict) {
+                        *status = fail_at(s, open, first_line,
+                                          "opens a quoted field that is not closed at the "
+                                          "end of the data", quote);
+                        return RECORD_FAILED;
+                    }
+                    i = len;
+                    break;
+                }
+                i = (size_t)(q - s) + 1;
+                if (i < len && s[i] == quote) { /* a doubled quote */
+                    i++;
+                    continue;
+                }
+                if (i == len && !final)
+                    return RECORD_INCOMPLETE; /* the next chunk may start with a quote */
+                break;
+            }
+            if (trim)
+                while (i < len && is_space(s[i], delim))
+                    i++;
+            if (i < len && s[i] != delim && s[i] != '\n' && s[i] != '\r') {
+                if (strict) {
+                    int32_t cp;
+                    if (!final && s[i] >= 0x80 && decode_utf8(s + i, len - i, &cp) == 0)
+                        return RECORD_INCOMPLETE; /* name the whole character */
+                    *status = fail_at(s, i, first_line,
+                                      "after a closing quote (a delimiter or a line break "
+                                      "was expected)", s[i]);
+                    return RECORD_FAILED;
+                }
+                i = scan_unquoted(s, i, len, delim); /* csv.reader keeps the text */
+            }
+        } else {
+            i = scan_unquoted(s, i, len, delim);
+        }
+        if (i - row > UINT32_MAX) {
+            size_t line, column;
+            position(s, row, first_line, &line, &column);
+            *status = pyffi__fail(PYFFI_CSV, "csv: line %zu: a record of more than 4 GiB",
+                                  line);
+            return RECORD_FAILED;
+        }
+        if (i == len && !final)
+            return RECORD_INCOMPLETE;
+        if (!push_field(t, row, i))
+            goto nomem;
+        if (i == len) {
+            end_row(t, row, i);
+            *pos = i;
+            return RECORD_DONE;
+        }
+        if (s[i] == delim) {
+            i++;
+            continue;
+        }
+        if (s[i] == '\r' && i + 1 == len && !final)
+            return RECORD_INCOMPLETE; /* maybe the first half of "\r\n" */
+        end_row(t, row, i);
+        *pos = i + ((s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') ? 2 : 1);
+        return RECORD_DONE;
+    }
+nomem:
+    *status = pyffi__fail(PYFFI_NOMEM, "csv: no memory for the fields of %zu bytes", len);
+    return RECORD_FAILED;
+}
+
 void pyffi_csv_table_free(pyffi_csv_table *table)
 {
     if (table == NULL)
         return;
-    free(table->data);
     free(table->field_ends);
-    free(table->row_ends);
+    free(table->rows);
     free(table);
-}
-
-static inline bool is_space(unsigned char c)
-{
-    return c == ' ' || c == '\t';
 }
 
 pyffi_status pyffi_csv_parse(pyffi_csv_table **out, const char *text, size_t len,
@@ -225,157 +442,90 @@ pyffi_status pyffi_csv_parse(pyffi_csv_table **out, const char *text, size_t len
                            base_offset + bad);
 
     pyffi_csv_table *t = calloc(1, sizeof *t);
-    if (t == NULL || (t->data = malloc(len ? len : 1)) == NULL) {
-        free(t);
-        return pyffi__fail(PYFFI_NOMEM, "csv: no memory for %zu bytes", len);
+    if (t == NULL)
+        return pyffi__fail(PYFFI_NOMEM, "csv: no memory for a table");
+    t->text = text;
+    t->options = *options;
+    /* A guess of one field per 8 bytes and one row per 64 (grown as needed). */
+    if (!reserve_fields(t, len / 8 + 1) || !reserve_rows(t, len / 64 + 1)) {
+        pyffi_csv_table_free(t);
+        return pyffi__fail(PYFFI_NOMEM, "csv: no memory for the fields of %zu bytes", len);
     }
-    builder b = {t, 0, 0};
-    const bool trim = options->trim, strict = options->strict;
     pyffi_status status = PYFFI_OK;
     size_t i = 0;
-    size_t record = 0, record_fields = 0, record_data = 0;
-
     while (i < len) {
-        record = i;
-        record_fields = t->n_fields;
-        record_data = t->data_len;
-        if (s[i] == '\n' || s[i] == '\r') { /* a blank line: a row of no fields */
-            if (s[i] == '\r' && i + 1 == len && !final)
-                goto incomplete;
-            i += (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') ? 2 : 1;
-            if (!push_row(&b))
-                goto nomem;
-            continue;
+#if defined(__SSE2__)
+        i = fast_records(t, s, i, len, delim, quote);
+        if (i == SIZE_MAX) {
+            pyffi_csv_table_free(t);
+            return pyffi__fail(PYFFI_NOMEM, "csv: no memory for the fields of %zu bytes", len);
         }
-        for (;;) { /* one field per turn, i at its start */
-            bool lenient_tail = false;
-            if (trim)
-                while (i < len && is_space(s[i]))
-                    i++;
-            if (i < len && s[i] == quote) {
-                size_t open = i++;
-                for (;;) {
-                    const unsigned char *q = memchr(s + i, quote, len - i);
-                    if (q == NULL) {
-                        if (!final)
-                            goto incomplete;
-                        if (strict) {
-                            status = fail_at(s, open, first_line,
-                                             "opens a quoted field that is not closed at the "
-                                             "end of the data", quote);
-                            goto error;
-                        }
-                        append(t, (const char *)s + i, len - i);
-                        i = len;
-                        break;
-                    }
-                    size_t k = (size_t)(q - s);
-                    append(t, (const char *)s + i, k - i);
-                    i = k + 1;
-                    if (i < len && s[i] == quote) { /* a doubled quote */
-                        append(t, (const char *)s + i, 1);
-                        i++;
-                        continue;
-                    }
-                    if (i == len && !final)
-                        goto incomplete; /* the next chunk may start with a quote */
-                    break;
-                }
-                if (trim)
-                    while (i < len && is_space(s[i]))
-                        i++;
-                if (i == len) {
-                    if (!final)
-                        goto incomplete;
-                    if (!push_field(&b) || !push_row(&b))
-                        goto nomem;
-                    break;
-                }
-                if (s[i] == delim) {
-                    if (!push_field(&b))
-                        goto nomem;
-                    i++;
-                    continue;
-                }
-                if (s[i] == '\n' || s[i] == '\r') {
-                    if (!push_field(&b))
-                        goto nomem;
-                    goto end_of_line;
-                }
-                if (strict) {
-                    int32_t cp;
-                    if (!final && s[i] >= 0x80 && decode_utf8(s + i, len - i, &cp) == 0)
-                        goto incomplete; /* name the whole character, from the next chunk */
-                    status = fail_at(s, i, first_line,
-                                     "after a closing quote (a delimiter or a line break "
-                                     "was expected)", s[i]);
-                    goto error;
-                }
-                lenient_tail = true; /* csv.reader keeps the text, unquoted */
-            }
-            size_t j = scan_unquoted(s, i, len, delim), end = j;
-            if (trim && !lenient_tail)
-                while (end > i && is_space(s[end - 1]))
-                    end--;
-            append(t, (const char *)s + i, end - i);
-            i = j;
-            if (i == len) {
-                if (!final)
-                    goto incomplete;
-                if (!push_field(&b) || !push_row(&b))
-                    goto nomem;
-                break;
-            }
-            if (!push_field(&b))
-                goto nomem;
-            if (s[i] == delim) {
-                i++;
-                continue;
-            }
-            goto end_of_line;
+        if (i >= len)
+            break;
+#endif
+        int done = careful_record(t, s, &i, len, options, final, first_line, &status);
+        if (done == RECORD_INCOMPLETE) {
+            t->n_fields = t->n_rows ? t->rows[t->n_rows - 1].fields_end : 0;
+            break;
         }
-        continue; /* the data ended inside this record, which is now complete */
-    end_of_line:
-        if (s[i] == '\r') {
-            if (i + 1 == len && !final)
-                goto incomplete; /* maybe the first half of "\r\n" */
-            i += (i + 1 < len && s[i + 1] == '\n') ? 2 : 1;
-        } else {
-            i++;
+        if (done == RECORD_FAILED) {
+            pyffi_csv_table_free(t);
+            return status;
         }
-        if (!push_row(&b))
-            goto nomem;
     }
-    t->consumed = len;
-    goto done;
-
-incomplete:
-    t->n_fields = record_fields;
-    t->data_len = record_data;
-    t->consumed = record;
-done:
+    t->consumed = i < len ? i : len;
     if (!final)
         t->lines = count_lines(s, t->consumed);
     *out = t;
     return PYFFI_OK;
-
-nomem:
-    status = pyffi__fail(PYFFI_NOMEM, "csv: no memory for the fields of %zu bytes", len);
-error:
-    pyffi_csv_table_free(t);
-    return status;
 }
 
-/* Cell (row r, column c) of t: its bytes, or NULL if the row is too short. */
-static const char *cell(const pyffi_csv_table *t, size_t r, size_t c, size_t *len)
+const char *pyffi_csv_field(const pyffi_csv_table *table, size_t row, size_t field,
+                            char *buf, size_t *len)
 {
-    size_t first = r ? t->row_ends[r - 1] : 0;
-    if (c >= t->row_ends[r] - first)
-        return NULL;
-    size_t f = first + c;
-    size_t start = f ? t->field_ends[f - 1] : 0;
-    *len = t->field_ends[f] - start;
-    return t->data + start;
+    const pyffi_csv_row *r = &table->rows[row];
+    size_t first = row ? table->rows[row - 1].fields_end : 0;
+    const unsigned char *s = (const unsigned char *)table->text + r->start;
+    size_t i = field > first ? table->field_ends[field - 1] + 1 : 0, end = table->field_ends[field];
+    const unsigned char quote = (unsigned char)table->options.quotechar,
+                        delim = (unsigned char)table->options.delimiter;
+    const bool trim = table->options.trim;
+    if (trim)
+        while (i < end && is_space(s[i], delim))
+            i++;
+    if (i == end || s[i] != quote) {
+        if (trim)
+            while (end > i && is_space(s[end - 1], delim))
+                end--;
+        *len = end - i;
+        return (const char *)s + i;
+    }
+    /* quoted: the text between the quotes with doubled quotes undone, then
+     * (lenient mode) any text after the closing quote as it is */
+    size_t n = 0;
+    i++;
+    for (;;) {
+        const unsigned char *q = memchr(s + i, quote, end - i);
+        size_t k = q ? (size_t)(q - s) : end;
+        memcpy(buf + n, s + i, k - i);
+        n += k - i;
+        i = k + 1;
+        if (q == NULL || i >= end)
+            break;
+        if (s[i] != quote)
+            break;
+        buf[n++] = (char)quote;
+        i++;
+    }
+    if (trim)
+        while (i < end && is_space(s[i], delim))
+            i++;
+    if (i < end) {
+        memcpy(buf + n, s + i, end - i);
+        n += end - i;
+    }
+    *len = n;
+    return buf;
 }
 
 static bool parse_i64(const char *s, size_t n, int64_t *value, bool *overflow)
@@ -403,8 +553,56 @@ static bool parse_i64(const char *s, size_t n, int64_t *value, bool *overflow)
     return true;
 }
 
+/* Clinger's fast path: a plain decimal with at most 19 digits whose
+ * significand is at most 2^53 and whose power of ten is at most 22 is
+ * m * 10^e or m / 10^e of two exact doubles, so one correctly rounded
+ * operation gives what strtod gives. False: not such a number (strtod
+ * decides). */
+static bool fast_f64(const char *s, size_t n, double *value)
+{
+    static const double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0, digits = 0;
+    bool negative = false;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        negative = s[i++] == '-';
+    uint64_t m = 0;
+    long exponent = 0;
+    for (; i < n && (unsigned char)(s[i] - '0') <= 9 && digits < 19; i++, digits++)
+        m = m * 10 + (unsigned)(s[i] - '0');
+    if (i < n && s[i] == '.')
+        for (i++; i < n && (unsigned char)(s[i] - '0') <= 9 && digits < 19; i++, digits++) {
+            m = m * 10 + (unsigned)(s[i] - '0');
+            exponent--;
+        }
+    if (digits == 0)
+        return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        bool minus = false;
+        if (i < n && (s[i] == '-' || s[i] == '+'))
+            minus = s[i++] == '-';
+        size_t first = i;
+        long e = 0;
+        for (; i < n && (unsigned char)(s[i] - '0') <= 9 && e < 1000; i++)
+            e = e * 10 + (s[i] - '0');
+        if (i == first)
+            return false;
+        exponent += minus ? -e : e;
+    }
+    if (i != n || m > (uint64_t)1 << 53 || exponent < -22 || exponent > 22)
+        return false;
+    double v = (double)m;
+    v = exponent < 0 ? v / powers[-exponent] : v * powers[exponent];
+    *value = negative ? -v : v;
+    return true;
+}
+
 static bool parse_f64(const char *s, size_t n, double *value)
 {
+    if (fast_f64(s, n, value))
+        return true;
     char small[64];
     char *buf = n < sizeof small ? small : malloc(n + 1);
     if (buf == NULL || n == 0 || s[0] == ' ' || s[0] == '\t' || s[0] == '\n') {
@@ -422,29 +620,28 @@ static bool parse_f64(const char *s, size_t n, double *value)
     return ok;
 }
 
+/* Cell (row r, column c) of t, unquoted (buf holds t->longest bytes), or
+ * NULL when the row is too short. */
+static const char *cell(const pyffi_csv_table *t, size_t r, size_t c, char *buf, size_t *len)
+{
+    size_t first = r ? t->rows[r - 1].fields_end : 0;
+    if (c >= t->rows[r].fields_end - first)
+        return NULL;
+    return pyffi_csv_field(t, r, first + c, buf, len);
+}
+
 static pyffi_status column_error(const pyffi_csv_table *t, size_t r, size_t c,
-                                 const char *name, size_t name_len, const char *what)
+                                 const char *name, size_t name_len, const char *what,
+                                 char *buf)
 {
     size_t len = 0;
-    const char *text = cell(t, r, c, &len);
+    const char *text = cell(t, r, c, buf, &len);
     if (text == NULL)
         return pyffi__fail(PYFFI_CSV, "csv: row %zu, column '%.*s': the row has only %zu "
                            "field(s)", r + 1, (int)name_len, name,
-                           t->row_ends[r] - (r ? t->row_ends[r - 1] : 0));
+                           t->rows[r].fields_end - (r ? t->rows[r - 1].fields_end : 0));
     return pyffi__fail(PYFFI_CSV, "csv: row %zu, column '%.*s': '%.*s' %s", r + 1,
                        (int)name_len, name, (int)(len > 200 ? 200 : len), text, what);
-}
-
-static pyffi_status column_check(void **out, const pyffi_csv_table *t, size_t first_row,
-                                 const char *name)
-{
-    if (out == NULL || t == NULL || first_row > t->n_rows || name == NULL)
-        return pyffi__fail(PYFFI_INVALID_ARGUMENT, "csv: bad column arguments");
-    size_t n = t->n_rows - first_row;
-    *out = malloc((n ? n : 1) * 8);
-    if (*out == NULL)
-        return pyffi__fail(PYFFI_NOMEM, "csv: no memory for a column of %zu values", n);
-    return PYFFI_OK;
 }
 
 /* Parse one cell into values[k]; on failure return what to say about the text. */
@@ -468,21 +665,31 @@ static pyffi_status convert_column(void **out, const pyffi_csv_table *table, siz
                                    size_t first_row, const char *name, size_t name_len,
                                    cell_parser parse)
 {
-    void *values = NULL;
-    pyffi_status status = column_check(out ? &values : NULL, table, first_row, name);
-    if (status != PYFFI_OK)
-        return status;
+    if (out == NULL || table == NULL || first_row > table->n_rows || name == NULL)
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT, "csv: bad column arguments");
+    size_t n = table->n_rows - first_row;
+    void *values = malloc((n ? n : 1) * 8);
+    char *buf = values ? malloc(table->longest + 1) : NULL; /* for quoted cells */
+    if (buf == NULL) {
+        free(values);
+        return pyffi__fail(PYFFI_NOMEM, "csv: no memory for a column of %zu values", n);
+    }
+    pyffi_status status = PYFFI_OK;
     for (size_t r = first_row; r < table->n_rows; r++) {
         size_t len;
-        const char *text = cell(table, r, column, &len);
+        const char *text = cell(table, r, column, buf, &len);
         const char *what = text == NULL ? "" : parse(text, len, values, r - first_row);
         if (what != NULL) {
+            status = column_error(table, r, column, name, name_len, what, buf);
             free(values);
-            return column_error(table, r, column, name, name_len, what);
+            values = NULL;
+            break;
         }
     }
-    *out = values;
-    return PYFFI_OK;
+    free(buf);
+    if (status == PYFFI_OK)
+        *out = values;
+    return status;
 }
 
 pyffi_status pyffi_csv_column_i64(int64_t **out, const pyffi_csv_table *table, size_t column,

@@ -1,67 +1,75 @@
 /*
  * pyffi._rows: Python lists of str from a parsed CSV table, in C.
  *
- * The C core parses (lib/csv.c) into one data buffer plus end offsets; this
- * extension turns that into list[list[str]] with one PyUnicode per field and
- * nothing else, as csv.reader does. It takes the table's addresses as ints,
- * so it serves both backends (cffi API and ABI mode) the same way. The text
- * was validated as UTF-8 by the core; the decoder checks again regardless.
+ * The C core parses (lib/csv.c) into positions in the text; this extension
+ * turns rows of a table into list[list[str]] with one PyUnicode per field
+ * and nothing else, as csv.reader does. It takes the table's address as an
+ * int, so it serves both backends (cffi API and ABI mode) the same way, and
+ * links the core for pyffi_csv_field(). The text was validated as UTF-8 by
+ * the core; the decoder checks again regardless.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include "pyffi.h"
 
 #include <stdint.h>
 
 static PyObject *rows(PyObject *self, PyObject *args)
 {
     (void)self;
-    unsigned long long data_addr, fields_addr, rows_addr;
-    Py_ssize_t n_rows;
-    if (!PyArg_ParseTuple(args, "KKKn:rows", &data_addr, &fields_addr, &rows_addr, &n_rows))
+    unsigned long long table_addr;
+    Py_ssize_t first, stop;
+    if (!PyArg_ParseTuple(args, "Knn:rows", &table_addr, &first, &stop))
         return NULL;
-    const char *data = (const char *)(uintptr_t)data_addr;
-    const size_t *field_ends = (const size_t *)(uintptr_t)fields_addr;
-    const size_t *row_ends = (const size_t *)(uintptr_t)rows_addr;
-    if (n_rows < 0 || (n_rows > 0 && (row_ends == NULL))) {
-        PyErr_SetString(PyExc_ValueError, "rows: bad table");
+    const pyffi_csv_table *t = (const pyffi_csv_table *)(uintptr_t)table_addr;
+    if (t == NULL || first < 0 || stop < first || (size_t)stop > t->n_rows) {
+        PyErr_SetString(PyExc_ValueError, "rows: bad table or row range");
         return NULL;
     }
-    PyObject *result = PyList_New(n_rows);
-    if (result == NULL)
+    char *buf = PyMem_Malloc(t->longest + 1); /* for quoted fields */
+    if (buf == NULL)
+        return PyErr_NoMemory();
+    PyObject *result = PyList_New(stop - first);
+    if (result == NULL) {
+        PyMem_Free(buf);
         return NULL;
+    }
     /* Millions of new lists would make the cyclic GC run over and over (the
      * cost csv.reader pays too); none of them can be in a cycle yet. */
     int gc_was_enabled = PyGC_Disable();
-    size_t field = 0, start = 0;
-    for (Py_ssize_t r = 0; r < n_rows; r++) {
-        size_t end_field = row_ends[r];
+    size_t field = first ? t->rows[first - 1].fields_end : 0;
+    for (Py_ssize_t r = first; r < stop; r++) {
+        size_t end_field = t->rows[r].fields_end;
         PyObject *row = PyList_New((Py_ssize_t)(end_field - field));
         if (row == NULL)
             goto fail;
-        PyList_SET_ITEM(result, r, row);
+        PyList_SET_ITEM(result, r - first, row);
         for (Py_ssize_t k = 0; field < end_field; field++, k++) {
-            size_t end = field_ends[field];
-            PyObject *s = PyUnicode_DecodeUTF8(data + start, (Py_ssize_t)(end - start), NULL);
+            size_t len;
+            const char *value = pyffi_csv_field(t, (size_t)r, field, buf, &len);
+            PyObject *s = PyUnicode_DecodeUTF8(value, (Py_ssize_t)len, NULL);
             if (s == NULL)
                 goto fail;
             PyList_SET_ITEM(row, k, s);
-            start = end;
         }
     }
     if (gc_was_enabled)
         PyGC_Enable();
+    PyMem_Free(buf);
     return result;
 fail:
     if (gc_was_enabled)
         PyGC_Enable();
+    PyMem_Free(buf);
     Py_DECREF(result);
     return NULL;
 }
 
 static PyMethodDef methods[] = {
     {"rows", rows, METH_VARARGS,
-     "rows(data, field_ends, row_ends, n_rows) -> list[list[str]] from a pyffi_csv_table's "
-     "addresses."},
+     "rows(table, first, stop) -> list[list[str]]: rows first..stop-1 of the "
+     "pyffi_csv_table at address table."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO, Union
 
 from . import _rows
@@ -43,34 +44,35 @@ def _address(cdata: Any) -> int:
     return int(ffi.cast("uintptr_t", cdata))
 
 
-def _table(data: Any, start: int, options: Any, final: bool, line: int, offset: int) -> Any:
-    """The C table of data[start:]; the caller frees it with pyffi_csv_table_free."""
-    out = ffi.new("pyffi_csv_table **")
+@contextmanager
+def _parsed(data: Any, start: int, options: Any, final: bool, line: int,
+            offset: int) -> Iterator[Any]:
+    """The C table of data[start:], freed on exit; data stays exported (so a
+    bytearray cannot be resized) while the table points into it."""
     buf = ffi.from_buffer(data)
     try:
+        out = ffi.new("pyffi_csv_table **")
         status = lib.pyffi_csv_parse(out, buf + start, len(buf) - start, options, final,
                                      line, offset)
+        if status:
+            raise_status(status)
+        try:
+            yield out[0]
+        finally:
+            lib.pyffi_csv_table_free(out[0])
     finally:
         ffi.release(buf)
-    if status:
-        raise_status(status)
-    return out[0]
 
 
-def _rows_of(table: Any, first: int = 0) -> list[list[str]]:
-    rows = _rows.rows(_address(table.data), _address(table.field_ends),
-                      _address(table.row_ends), table.n_rows)
-    return rows[first:] if first else rows
+def _rows_of(table: Any, first: int = 0, stop: int | None = None) -> list[list[str]]:
+    return _rows.rows(_address(table), first, table.n_rows if stop is None else stop)
 
 
 def _parse(data: Any, start: int, options: Any, final: bool, line: int,
            offset: int) -> tuple[list[list[str]], int, int]:
     """Rows of data[start:], the bytes consumed and the line breaks in them."""
-    table = _table(data, start, options, final, line, offset)
-    try:
+    with _parsed(data, start, options, final, line, offset) as table:
         return _rows_of(table), table.consumed, table.lines
-    finally:
-        lib.pyffi_csv_table_free(table)
 
 
 def _is_path(source: object) -> bool:
@@ -97,8 +99,8 @@ def read(source: Source, *, delimiter: str = ",", quotechar: str = '"', trim: bo
 
     Quoted fields, doubled quotes, delimiters and line breaks inside quotes,
     LF / CRLF / lone CR line ends, a last line without a line break, a UTF-8
-    BOM (dropped). ``trim=True`` strips spaces and tabs around fields. A blank
-    line is an empty row, as in csv.reader.
+    BOM (dropped). ``trim=True`` strips spaces and tabs (but not a tab
+    delimiter) around fields. A blank line is an empty row, as in csv.reader.
 
     >>> pyffi.csv.read(b'name,note\\r\\n"Smith, J","said ""hi"""\\n')
     [['name', 'note'], ['Smith, J', 'said "hi"']]
@@ -142,13 +144,11 @@ def read_columns(source: Source, *, header: bool = True,
     """
     options = _options("read_columns", delimiter, quotechar, trim, strict)
     data, start = _source_bytes("read_columns", source)
-    table = _table(data, start, options, True, 1, start)
-    try:
+    with _parsed(data, start, options, True, 1, start) as table:
         n_rows = table.n_rows
-        width = table.row_ends[0] if n_rows else 0
+        width = table.rows[0].fields_end if n_rows else 0
         if header:
-            names = _rows.rows(_address(table.data), _address(table.field_ends),
-                               _address(table.row_ends), min(n_rows, 1))
+            names = _rows_of(table, 0, min(n_rows, 1))
             names = names[0] if names else []
         else:
             names = [str(i) for i in range(width)]
@@ -189,8 +189,6 @@ def read_columns(source: Source, *, header: bool = True,
                                f"only {len(rows[short])} field(s)",
                                int(lib.PYFFI_CSV)) from None
         return columns
-    finally:
-        lib.pyffi_csv_table_free(table)
 
 
 def parse_csv_fast(path: str | os.PathLike[str]) -> list[list[str]]:

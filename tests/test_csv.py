@@ -66,6 +66,39 @@ def test_lenient_mode_matches_csv_reader_strict_false(text):
     assert pyffi.csv.read(text.encode(), strict=False) == expected
 
 
+# Long inputs: the parser reads 64-byte blocks as bit masks while every quote
+# is a plain one and falls back to a byte-by-byte loop at a record start
+# when one is not; these reach both loops and the switches between them.
+soup = st.text(alphabet='ab ,"\r\n\t;é', min_size=60, max_size=400)
+quoted_soup = st.lists(st.sampled_from(['"a,b"', '""', '"x""y"', "ab", ",", "\n", "\r\n", "\r",
+                                        '"', "é", " ", 'c"d', '"q"z', '"\n"', "abcdefghij" * 3]),
+                       min_size=10, max_size=120).map("".join)
+
+
+@settings(max_examples=examples(800), deadline=None)
+@given(st.one_of(soup, quoted_soup))
+def test_long_soups_match_csv_reader_strict_and_lenient(text):
+    assert ours(text.encode()) == reference(text)
+    expected = list(csv.reader(io.StringIO(text, newline=""), strict=False))
+    assert pyffi.csv.read(text.encode(), strict=False) == expected
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(st.one_of(soup, quoted_soup), st.booleans())
+def test_long_soups_trimmed_match_small_chunks(text, strict):
+    # small chunks are parsed byte by byte: an oracle for the block loop
+    data = text.encode()
+    try:
+        whole = pyffi.csv.read(data, trim=True, strict=strict)
+    except pyffi.CsvError:
+        whole = "error"
+    try:
+        chunked = list(pyffi.csv.iter_rows(data, chunk_size=5, trim=True, strict=strict))
+    except pyffi.CsvError:
+        chunked = "error"
+    assert whole == chunked
+
+
 @pytest.mark.parametrize(("text", "rows"), [
     ("", []),
     ("\n", [[]]),
@@ -103,6 +136,13 @@ def test_sources(tmp_path):
     assert pyffi.csv.read(bytearray(path.read_bytes())) == expected
     assert pyffi.csv.read(memoryview(path.read_bytes())) == expected
     assert pyffi.parse_csv_fast(path) == expected
+
+
+def test_trim_never_strips_a_tab_delimiter():
+    text = b'"x"\t\t a \t"b" \n\t\n' + b"long enough for the 64-byte block loop," * 3 + b"\n"
+    rows = pyffi.csv.read(text, delimiter="\t", trim=True)
+    assert rows[:2] == [["x", "", "a", "b"], ["", ""]]
+    assert list(pyffi.csv.iter_rows(text, chunk_size=3, delimiter="\t", trim=True)) == rows
 
 
 def test_strict_errors_give_line_and_column():

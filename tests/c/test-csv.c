@@ -9,15 +9,21 @@ static const pyffi_csv_options STRICT = {',', '"', false, true};
 /* Render a table as "a|b;c;" (fields joined by |, rows ended by ;). */
 static void render(const pyffi_csv_table *t, char *buf, size_t cap)
 {
-    size_t n = 0, field = 0, start = 0;
+    size_t n = 0, field = 0;
+    char value[256];
     for (size_t r = 0; r < t->n_rows; r++) {
-        for (; field < t->row_ends[r]; field++) {
-            size_t end = t->field_ends[field];
-            if (field > (r ? t->row_ends[r - 1] : 0) && n + 1 < cap)
+        size_t first = field;
+        for (; field < t->rows[r].fields_end; field++) {
+            if (field > first && n + 1 < cap)
                 buf[n++] = '|';
-            for (size_t k = start; k < end && n + 1 < cap; k++)
-                buf[n++] = t->data[k];
-            start = end;
+            size_t len = 0;
+            const char *text = t->longest < sizeof value
+                                   ? pyffi_csv_field(t, r, field, value, &len)
+                                   : "(too long)";
+            if (t->longest >= sizeof value)
+                len = strlen(text);
+            for (size_t k = 0; k < len && n + 1 < cap; k++)
+                buf[n++] = text[k];
         }
         if (n + 1 < cap)
             buf[n++] = ';';

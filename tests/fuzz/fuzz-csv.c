@@ -15,30 +15,41 @@
 
 static void well_formed(const pyffi_csv_table *t, size_t len)
 {
-    if (t->data_len > len || t->consumed > len)
+    if (t->consumed > len || t->longest > len)
         abort();
-    for (size_t i = 0; i < t->n_fields; i++)
-        if (t->field_ends[i] > t->data_len || (i && t->field_ends[i] < t->field_ends[i - 1]))
+    for (size_t r = 0; r < t->n_rows; r++) {
+        const pyffi_csv_row *row = &t->rows[r];
+        size_t first = r ? t->rows[r - 1].fields_end : 0;
+        if (row->fields_end > t->n_fields || row->fields_end < first || row->start > len ||
+            (r && row->start <= t->rows[r - 1].start))
             abort();
-    for (size_t r = 0; r < t->n_rows; r++)
-        if (t->row_ends[r] > t->n_fields || (r && t->row_ends[r] < t->row_ends[r - 1]))
-            abort();
+        for (size_t k = first; k < row->fields_end; k++)
+            if (row->start + t->field_ends[k] > len ||
+                (k > first && t->field_ends[k] <= t->field_ends[k - 1]))
+                abort();
+    }
 }
 
-/* Fields as one byte string: each field's bytes then 0xFF, each row then 0xFE. */
+/* Fields as one byte string: each field's value then 0xFF, each row then 0xFE. */
 static size_t flatten(const pyffi_csv_table *t, unsigned char *out, size_t n)
 {
-    size_t field = 0, start = 0;
+    char *buf = malloc(t->longest + 1);
+    if (buf == NULL)
+        abort();
+    size_t field = 0;
     for (size_t r = 0; r < t->n_rows; r++) {
-        for (; field < t->row_ends[r]; field++) {
-            size_t end = t->field_ends[field];
-            memcpy(out + n, t->data + start, end - start);
-            n += end - start;
+        for (; field < t->rows[r].fields_end; field++) {
+            size_t len;
+            const char *value = pyffi_csv_field(t, r, field, buf, &len);
+            if (len > t->longest)
+                abort();
+            memcpy(out + n, value, len);
+            n += len;
             out[n++] = 0xFF;
-            start = end;
         }
         out[n++] = 0xFE;
     }
+    free(buf);
     return n;
 }
 
