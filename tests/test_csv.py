@@ -161,11 +161,39 @@ def test_strict_errors_give_line_and_column():
     assert pyffi.csv.read(b'a,"b', strict=False) == [["a", "b"]]
 
 
+utf8_pieces = st.sampled_from([b"a", b",", b"\n", b"abcdefgh", "é".encode(), "東".encode(),
+                               "😀".encode(), b"\x80", b"\xbf", b"\xc0\xaf", b"\xc2",
+                               b"\xe0\x80\x80", b"\xed\xa0\x80", b"\xf0\x8f\xbf\xbf",
+                               b"\xf4\x90\x80\x80", b"\xf5", b"\xff", b"\xe2\x82",
+                               b"\xf0\x9f\x98"])
+
+
+@settings(max_examples=examples(1000), deadline=None)
+@given(st.lists(utf8_pieces, min_size=1, max_size=80).map(b"".join))
+def test_utf8_errors_match_python_decoding(data):
+    # 16-byte blocks are validated at once, the rest byte by byte: both must
+    # find what bytes.decode finds, at the same offset
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        with pytest.raises(pyffi.Utf8Error, match=rf"at byte offset {e.start}$"):
+            pyffi.csv.read(data)
+        with pytest.raises(pyffi.Utf8Error, match=rf"at byte offset {e.start}$"):
+            list(pyffi.csv.iter_rows(data, chunk_size=7))
+    else:
+        assert pyffi.csv.read(data) == reference(text)
+
+
 def test_invalid_utf8_names_the_byte_offset():
     with pytest.raises(pyffi.Utf8Error, match=r"^csv: invalid UTF-8 at byte offset 6$"):
         pyffi.csv.read(b"ab,cd,\xff\n")
     with pytest.raises(pyffi.Utf8Error, match=r"at byte offset 6$"):  # offsets count the BOM
         pyffi.csv.read(b"\xef\xbb\xbfab,\xc3(")
+    for cut in (b"\xf0\x9f\x98", b"\xe6\x9d", b"\xc3"):  # cut off where a 16-byte block ends
+        for extra in (b"\xf0\x9f\x98\x80", b"a", b""):
+            data = b"x" * (32 - len(cut)) + cut + extra
+            with pytest.raises(pyffi.Utf8Error, match=rf"at byte offset {32 - len(cut)}$"):
+                pyffi.csv.read(data)
 
 
 def test_file_errors_are_opens(tmp_path):
