@@ -171,7 +171,7 @@ utf8_pieces = st.sampled_from([b"a", b",", b"\n", b"abcdefgh", "Ã©".encode(), "æ
 @settings(max_examples=examples(1000), deadline=None)
 @given(st.lists(utf8_pieces, min_size=1, max_size=80).map(b"".join))
 def test_utf8_errors_match_python_decoding(data):
-    # 16-byte blocks are validated at once, the rest byte by byte: both must
+    # 32-byte blocks are validated at once, the rest byte by byte: both must
     # find what bytes.decode finds, at the same offset
     try:
         text = data.decode("utf-8")
@@ -189,7 +189,7 @@ def test_invalid_utf8_names_the_byte_offset():
         pyffi.csv.read(b"ab,cd,\xff\n")
     with pytest.raises(pyffi.Utf8Error, match=r"at byte offset 6$"):  # offsets count the BOM
         pyffi.csv.read(b"\xef\xbb\xbfab,\xc3(")
-    for cut in (b"\xf0\x9f\x98", b"\xe6\x9d", b"\xc3"):  # cut off where a 16-byte block ends
+    for cut in (b"\xf0\x9f\x98", b"\xe6\x9d", b"\xc3"):  # cut off where a 32-byte block ends
         for extra in (b"\xf0\x9f\x98\x80", b"a", b""):
             data = b"x" * (32 - len(cut)) + cut + extra
             with pytest.raises(pyffi.Utf8Error, match=rf"at byte offset {32 - len(cut)}$"):
