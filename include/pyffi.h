@@ -458,7 +458,16 @@ typedef struct pyffi_csv_options {
     char quotechar;  /**< opens a quoted field at the start of a field */
     bool trim;       /**< strip spaces and tabs (not the delimiter) around fields, outside quotes */
     bool strict;     /**< fail where Python's csv.reader(strict=True) fails */
+    /** NULL, or called as the text is parsed: with (progress_user, bytes
+     *  parsed, bytes in all) about every PYFFI_CSV_PROGRESS_STEP bytes and
+     *  once at the end (done == total). A status other than PYFFI_OK stops
+     *  the parse, which returns that status. */
+    pyffi_progress progress;
+    void *progress_user;
 } pyffi_csv_options;
+
+/** About how many bytes pyffi_csv_parse() parses between two progress calls. */
+#define PYFFI_CSV_PROGRESS_STEP 1048576
 
 /** A row of a pyffi_csv_table. */
 typedef struct pyffi_csv_row {

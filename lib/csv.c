@@ -353,19 +353,20 @@ static inline uint64_t prefix_xor(uint64_t x)
 
 /*
  * Whole records from record start i, 64 bytes at a time, while the quotes
- * are all plain (see the file comment) and records stay under 4 GiB.
+ * are all plain (see the file comment), records stay under 4 GiB and the
+ * blocks start before `stop`.
  * Returns the start of the first record it did not finish (its fields are
  * dropped), or SIZE_MAX when out of memory.
  */
 static size_t fast_records(pyffi_csv_table *t, const unsigned char *s, size_t i, size_t len,
-                           unsigned char delim, unsigned char quote)
+                           size_t stop, unsigned char delim, unsigned char quote)
 {
     const __m128i vquote = _mm_set1_epi8((char)quote), vdelim = _mm_set1_epi8((char)delim);
     size_t row = i, row_fields = t->n_fields;
     uint64_t in_quote = 0;  /* all ones when the block starts inside quotes */
     uint64_t after_sep = 1; /* bit 0: s[i] starts a field */
     uint64_t after_close = 0, after_cr = 0;
-    while (i + 64 < len && i + 64 <= row + UINT32_MAX) {
+    while (i + 64 < len && i < stop && i + 64 <= row + UINT32_MAX) {
         if (!reserve_fields(t, 64) || !reserve_rows(t, 64))
             return SIZE_MAX;
         masks m = block_masks(s + i, vquote, vdelim);
@@ -567,15 +568,25 @@ pyffi_status pyffi_csv_parse(pyffi_csv_table **out, const char *text, size_t len
     }
     pyffi_status status = PYFFI_OK;
     size_t i = 0;
+    const pyffi_progress progress = options->progress;
+    size_t report = progress ? PYFFI_CSV_PROGRESS_STEP : SIZE_MAX; /* the next report */
     while (i < len) {
+        if (i >= report) {
+            status = progress(options->progress_user, i, len);
+            if (status != PYFFI_OK)
+                goto stopped;
+            report = i + PYFFI_CSV_PROGRESS_STEP;
+        }
 #if defined(__SSE2__)
-        i = fast_records(t, s, i, len, delim, quote);
+        i = fast_records(t, s, i, len, report, delim, quote);
         if (i == SIZE_MAX) {
             pyffi_csv_table_free(t);
             return pyffi__fail(PYFFI_NOMEM, "csv: no memory for the fields of %zu bytes", len);
         }
         if (i >= len)
             break;
+        if (i >= report)
+            continue;
 #endif
         int done = careful_record(t, s, &i, len, options, final, first_line, &status);
         if (done == RECORD_INCOMPLETE) {
@@ -587,11 +598,17 @@ pyffi_status pyffi_csv_parse(pyffi_csv_table **out, const char *text, size_t len
             return status;
         }
     }
+    if (progress && (status = progress(options->progress_user, len, len)) != PYFFI_OK)
+        goto stopped;
     t->consumed = i < len ? i : len;
     if (!final)
         t->lines = count_lines(s, t->consumed);
     *out = t;
     return PYFFI_OK;
+
+stopped:
+    pyffi_csv_table_free(t);
+    return status;
 }
 
 const char *pyffi_csv_field(const pyffi_csv_table *table, size_t row, size_t field,

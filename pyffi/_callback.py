@@ -27,7 +27,8 @@ from ._call import argument_error, param_ctypes
 from ._errors import OutOfRangeError, raise_status
 from ._ffi import backend, ffi, lib
 
-__all__ = ["calc", "entry_point", "f64_input", "fail", "map_f64", "pending", "sort_by"]
+__all__ = ["calc", "check_progress", "entry_point", "f64_input", "fail", "map_f64", "pending",
+           "progress_entry", "sort_by"]
 
 _CALLBACK = int(lib.PYFFI_CALLBACK)
 _OVERFLOW = int(lib.PYFFI_OVERFLOW)
@@ -87,6 +88,26 @@ def entry_point(typedef: str) -> Callable[[Callable[..., int]], Any]:
             return getattr(lib, name)
         return ffi.callback(typedef, function, error=_CALLBACK, onerror=_on_error)
     return register
+
+
+@entry_point("pyffi_progress")
+def progress_entry(user: Any, done: int, total: int) -> int:
+    """The entry point of every ``progress(done, total)`` callback (compute, csv)."""
+    # May be called from C worker threads; cffi takes the GIL for it.
+    state = ffi.from_handle(user)
+    try:
+        state[FN](done, total)
+    except BaseException as exc:  # noqa: BLE001 - re-raised by fail() after the C call
+        state[ERROR] = exc
+        return _CALLBACK
+    return 0
+
+
+def check_progress(func: str, progress: object) -> None:
+    """TypeError unless ``progress`` is None or callable."""
+    if progress is not None and not callable(progress):
+        raise TypeError(f"{func}() argument 'progress' must be callable or None, not "
+                        f"{type(progress).__name__}")
 
 
 @entry_point("pyffi_i32_binop")

@@ -5,26 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from ._callback import ERROR, FN, entry_point, f64_input, fail, pending
+from ._callback import check_progress, f64_input, fail, pending, progress_entry
 from ._errors import InvalidArgumentError
 from ._ffi import ffi, lib
 
 __all__ = ["compute_heavy"]
 
-_CALLBACK = int(lib.PYFFI_CALLBACK)
 _MAX_THREADS = int(lib.PYFFI_COMPUTE_MAX_THREADS)
-
-
-@entry_point("pyffi_progress")
-def _progress(user: Any, done: int, total: int) -> int:
-    # Called from C worker threads; cffi takes the GIL for it.
-    state = ffi.from_handle(user)
-    try:
-        state[FN](done, total)
-    except BaseException as exc:  # noqa: BLE001 - re-raised by fail() after the C call
-        state[ERROR] = exc
-        return _CALLBACK
-    return 0
 
 
 def compute_heavy(data: Any, *, threads: int | None = None,
@@ -53,16 +40,14 @@ def compute_heavy(data: Any, *, threads: int | None = None,
         raise InvalidArgumentError(f"compute_heavy() argument 'threads' must be in "
                                    f"1..{_MAX_THREADS}, not {threads}",
                                    int(lib.PYFFI_INVALID_ARGUMENT))
-    if progress is not None and not callable(progress):
-        raise TypeError(f"compute_heavy() argument 'progress' must be callable or None, "
-                        f"not {type(progress).__name__}")
+    check_progress("compute_heavy", progress)
     xs, n = f64_input("compute_heavy", "data", data)
     state = pending(progress, "compute_heavy") if progress is not None else None
     try:
         if state is None:
             result = lib.pyffi_compute_heavy(xs, n, threads, ffi.NULL, ffi.NULL)
         else:
-            result = lib.pyffi_compute_heavy(xs, n, threads, _progress,
+            result = lib.pyffi_compute_heavy(xs, n, threads, progress_entry,
                                              ffi.new_handle(state))
     finally:
         ffi.release(xs)

@@ -12,16 +12,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO, Callable, Union
 
 from . import _rows
 from ._array import Vector
+from ._callback import check_progress, fail, pending, progress_entry
 from ._errors import CsvError, raise_status
 from ._ffi import ffi, lib
 
 __all__ = ["iter_rows", "parse_csv_fast", "read", "read_columns"]
 
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
+Progress = Callable[[int, int], object]
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -40,13 +42,28 @@ def _options(func: str, delimiter: str, quotechar: str, trim: bool, strict: bool
                                            "trim": bool(trim), "strict": bool(strict)})
 
 
+def _progress(func: str, options: Any, progress: Progress | None, skipped: int) -> Any:
+    """Make C call ``progress(done, total)`` as it parses (counting the ``skipped``
+    BOM bytes too). Returns the per-call state, which must stay alive until
+    the parse returns (None without progress)."""
+    if progress is None:
+        return None
+    report = progress if not skipped else (
+        lambda done, total: progress(done + skipped, total + skipped))
+    state = pending(report, func)
+    handle = ffi.new_handle(state)
+    options.progress = progress_entry
+    options.progress_user = handle
+    return [state, handle]
+
+
 def _address(cdata: Any) -> int:
     return int(ffi.cast("uintptr_t", cdata))
 
 
 @contextmanager
-def _parsed(data: Any, start: int, options: Any, final: bool, line: int,
-            offset: int) -> Iterator[Any]:
+def _parsed(data: Any, start: int, options: Any, final: bool, line: int, offset: int,
+            progress: Any = None) -> Iterator[Any]:
     """The C table of data[start:], freed on exit; data stays exported (so a
     bytearray cannot be resized) while the table points into it."""
     buf = ffi.from_buffer(data)
@@ -55,7 +72,7 @@ def _parsed(data: Any, start: int, options: Any, final: bool, line: int,
         status = lib.pyffi_csv_parse(out, buf + start, len(buf) - start, options, final,
                                      line, offset)
         if status:
-            raise_status(status)
+            fail(status, progress[0] if progress else None)
         try:
             yield out[0]
         finally:
@@ -94,7 +111,7 @@ def _source_bytes(func: str, source: Source) -> tuple[Any, int]:
 
 
 def read(source: Source, *, delimiter: str = ",", quotechar: str = '"', trim: bool = False,
-         strict: bool = True) -> list[list[str]]:
+         strict: bool = True, progress: Progress | None = None) -> list[list[str]]:
     '''All rows of a CSV file (a path) or of bytes, as lists of str.
 
     Quoted fields, doubled quotes, delimiters and line breaks inside quotes,
@@ -102,12 +119,23 @@ def read(source: Source, *, delimiter: str = ",", quotechar: str = '"', trim: bo
     BOM (dropped). ``trim=True`` strips spaces and tabs (but not a tab
     delimiter) around fields. A blank line is an empty row, as in csv.reader.
 
+    ``progress(done_bytes, total_bytes)``, if given, is called while C parses
+    (with the GIL released otherwise): about every MiB, and once at the end
+    with ``done_bytes == total_bytes``. An exception it raises stops the
+    parse and comes out of ``read`` itself.
+
     >>> pyffi.csv.read(b'name,note\\r\\n"Smith, J","said ""hi"""\\n')
     [['name', 'note'], ['Smith, J', 'said "hi"']]
+    >>> pyffi.csv.read(b"a,b\\n", progress=lambda done, total: print(done, total))
+    4 4
+    [['a', 'b']]
     '''
     options = _options("read", delimiter, quotechar, trim, strict)
+    check_progress("read", progress)
     data, start = _source_bytes("read", source)
-    return _parse(data, start, options, True, 1, start)[0]
+    state = _progress("read", options, progress, start)
+    with _parsed(data, start, options, True, 1, start, state) as table:
+        return _rows_of(table)
 
 
 _COLUMN = {int: (lib.pyffi_csv_column_i64, "int64_t **", "q"),
@@ -126,8 +154,8 @@ def _typed_column(table: Any, index: int, first: int, name: str, kind: type) -> 
 
 def read_columns(source: Source, *, header: bool = True,
                  types: dict[str, type] | None = None, delimiter: str = ",",
-                 quotechar: str = '"', trim: bool = False,
-                 strict: bool = True) -> dict[str, Vector | list[str]]:
+                 quotechar: str = '"', trim: bool = False, strict: bool = True,
+                 progress: Progress | None = None) -> dict[str, Vector | list[str]]:
     """Columns by name: int and float columns as :class:`pyffi.Vector` (C arrays, zero-copy
     into numpy: ``numpy.asarray(col)``), str columns as lists.
 
@@ -136,15 +164,18 @@ def read_columns(source: Source, *, header: bool = True,
     is inferred (int if every cell is an integer, else float if every cell is
     a number, else str). An unparsable cell in a typed column raises
     :class:`pyffi.CsvError` naming the row, the column and the text. Numbers
-    are converted in C, with no Python object per cell.
+    are converted in C, with no Python object per cell. ``progress`` is as
+    in :func:`read` (it reports the parsing).
 
     >>> cols = pyffi.csv.read_columns(b"id,price,name\n1,2.5,ab\n2,4,cd\n")
     >>> cols["id"].tolist(), cols["price"].tolist(), cols["name"]
     ([1, 2], [2.5, 4.0], ['ab', 'cd'])
     """
     options = _options("read_columns", delimiter, quotechar, trim, strict)
+    check_progress("read_columns", progress)
     data, start = _source_bytes("read_columns", source)
-    with _parsed(data, start, options, True, 1, start) as table:
+    state = _progress("read_columns", options, progress, start)
+    with _parsed(data, start, options, True, 1, start, state) as table:
         n_rows = table.n_rows
         width = table.rows[0].fields_end if n_rows else 0
         if header:

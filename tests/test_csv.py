@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+import sys
+import threading
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import examples
+from support import UNDER_VALGRIND, examples
 
 import pyffi
 
@@ -323,3 +325,69 @@ def test_read_columns_errors_name_row_column_and_text():
     for bad in (b"", b"-", b" 1", b"1 ", b"0x1"):
         with pytest.raises(pyffi.CsvError):
             pyffi.csv.read_columns(b"n\n" + bad + b"\n", types={"n": int})
+
+
+BIG = b"id,x\n" + b"12345,2.5\n" * 350_000  # 3.5 MB: a few progress reports
+
+
+@pytest.mark.parametrize("func", [pyffi.csv.read, pyffi.csv.read_columns])
+def test_progress_reports_in_order_then_the_end(func, tmp_path):
+    calls: list[tuple[int, int]] = []
+    func(BIG, progress=lambda done, total: calls.append((done, total)))
+    assert 3 <= len(calls) <= 5 and calls[-1] == (len(BIG), len(BIG))
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert {total for _, total in calls} == {len(BIG)}
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + BIG)  # the BOM counts: totals are the file's size
+    calls.clear()
+    func(path, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (len(BIG) + 3, len(BIG) + 3)
+    func(b"", progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (0, 0)
+
+
+@pytest.mark.parametrize("func", [pyffi.csv.read, pyffi.csv.read_columns])
+@pytest.mark.parametrize("exc_type", [ZeroDivisionError, KeyboardInterrupt])
+def test_progress_exception_stops_the_parse_and_propagates(func, exc_type, capfd):
+    raised = exc_type("stop here")
+    calls = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == 2:
+            raise raised
+
+    with pytest.raises(exc_type) as info:
+        func(BIG, progress=progress)
+    assert info.value is raised and len(calls) == 2  # stopped at once
+    assert any(entry.name == "progress" for entry in info.traceback)
+    assert capfd.readouterr() == ("", "")
+    with pytest.raises(TypeError, match=rf"{func.__name__}\(\) argument 'progress' must be "
+                                        r"callable or None, not int"):
+        func(BIG, progress=1)  # type: ignore[call-overload]
+
+
+@pytest.mark.skipif(UNDER_VALGRIND, reason="valgrind runs one thread at a time, GIL or not")
+def test_the_gil_is_released_while_c_parses():
+    # A thread woken at the first progress report needs the GIL to record
+    # that it ran. This thread holds the GIL except inside C (the switch
+    # interval is long), so the thread can only have run by the last
+    # report if C released the GIL while parsing.
+    go, ran, seen = threading.Event(), [], []
+    thread = threading.Thread(target=lambda: (go.wait(), ran.append(True)))
+    thread.start()
+
+    def progress(done: int, total: int) -> None:
+        go.set()
+        if done == total:
+            seen.append(bool(ran))
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(10.0)
+    try:
+        pyffi.csv.read_columns(BIG + BIG[5:] * 7, progress=progress)
+    finally:
+        sys.setswitchinterval(old)
+        go.set()
+        thread.join()
+    assert seen == [True]

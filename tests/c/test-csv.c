@@ -2,9 +2,10 @@
 #include "pyffi.h"
 #include "check.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-static const pyffi_csv_options STRICT = {',', '"', false, true};
+static const pyffi_csv_options STRICT = {.delimiter = ',', .quotechar = '"', .strict = true};
 
 /* Render a table as "a|b;c;" (fields joined by |, rows ended by ;). */
 static void render(const pyffi_csv_table *t, char *buf, size_t cap)
@@ -84,12 +85,57 @@ static void test_errors(void)
                                   "not closed at the end of the data");
     CHECK(pyffi_csv_parse(&t, "ok\xff", 3, &STRICT, true, 1, 100) == PYFFI_UTF8);
     CHECK_STR(pyffi_error_last(), "csv: invalid UTF-8 at byte offset 102");
-    pyffi_csv_options same = {',', ',', false, true};
+    pyffi_csv_options same = {.delimiter = ',', .quotechar = ',', .strict = true};
     CHECK(pyffi_csv_parse(&t, "a", 1, &same, true, 1, 0) == PYFFI_INVALID_ARGUMENT);
     CHECK(pyffi_csv_parse(NULL, "a", 1, &STRICT, true, 1, 0) == PYFFI_INVALID_ARGUMENT);
     CHECK(pyffi_csv_parse(&t, NULL, 1, &STRICT, true, 1, 0) == PYFFI_INVALID_ARGUMENT);
     CHECK(t == before);
     pyffi_csv_table_free(NULL);
+}
+
+typedef struct calls {
+    size_t n, last_done, total, stop_at;
+} calls;
+
+static pyffi_status count_progress(void *user, size_t done, size_t total)
+{
+    calls *c = user;
+    CHECK(done >= c->last_done && done <= total);
+    c->n++;
+    c->last_done = done;
+    c->total = total;
+    return c->n == c->stop_at ? PYFFI_CALLBACK : PYFFI_OK;
+}
+
+static void test_progress(void)
+{
+    /* 3.5 MiB of records: reports after each MiB, then at the end */
+    size_t len = 7 * (PYFFI_CSV_PROGRESS_STEP / 2);
+    char *text = malloc(len);
+    CHECK(text != NULL);
+    if (text == NULL)
+        return;
+    for (size_t i = 0; i < len; i++)
+        text[i] = i % 16 == 15 ? '\n' : i % 4 == 3 ? ',' : 'a';
+    calls c = {0, 0, 0, 0};
+    pyffi_csv_options options = STRICT;
+    options.progress = count_progress;
+    options.progress_user = &c;
+    pyffi_csv_table *t = NULL;
+    CHECK(pyffi_csv_parse(&t, text, len, &options, true, 1, 0) == PYFFI_OK);
+    CHECK(c.n == 4 && c.last_done == len && c.total == len);
+    CHECK(t != NULL && t->n_rows == len / 16 && t->n_fields == len / 4);
+    pyffi_csv_table_free(t);
+    /* a callback's status stops the parse, and nothing is returned */
+    pyffi_csv_table *before = (pyffi_csv_table *)&t;
+    t = before;
+    c = (calls){0, 0, 0, 2};
+    CHECK(pyffi_csv_parse(&t, text, len, &options, true, 1, 0) == PYFFI_CALLBACK);
+    CHECK(c.n == 2 && t == before);
+    c = (calls){0, 0, 0, 1}; /* a small text: only the final call, which stops it */
+    CHECK(pyffi_csv_parse(&t, text, 100, &options, true, 1, 0) == PYFFI_CALLBACK);
+    CHECK(c.n == 1 && c.last_done == 100 && t == before);
+    free(text);
 }
 
 static void test_columns(void)
@@ -118,6 +164,7 @@ static void test_columns(void)
 int main(void)
 {
     test_records();
+    test_progress();
     test_columns();
     test_chunks();
     test_errors();

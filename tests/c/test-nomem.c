@@ -149,7 +149,7 @@ static void test_callbacks(void)
 
 static void test_csv(void)
 {
-    static const pyffi_csv_options options = {',', '"', false, true};
+    static const pyffi_csv_options options = {.delimiter = ',', .quotechar = '"', .strict = true};
     const char *text = "a,b\nc,d\n";
     /* the table, the field ends, the rows */
     for (int nth = 1; nth <= 3; nth++) {

@@ -58,8 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     static const char delimiters[] = {',', ';', '\t', '|'};
-    pyffi_csv_options options = {delimiters[data[0] & 3], (data[0] & 4) ? '\'' : '"',
-                                 (data[0] & 8) != 0, (data[0] & 16) != 0};
+    pyffi_csv_options options = {.delimiter = delimiters[data[0] & 3],
+                                 .quotechar = (data[0] & 4) ? '\'' : '"',
+                                 .trim = (data[0] & 8) != 0, .strict = (data[0] & 16) != 0};
     size_t split = (size_t)data[1] % (size - 1);
     const char *text = (const char *)data + 2;
     size_t len = size - 2;
