@@ -1,9 +1,11 @@
 /* The CSV parser: records, quoting, line ends, chunked parsing, errors. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "pyffi.h"
 #include "check.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static const pyffi_csv_options STRICT = {.delimiter = ',', .quotechar = '"', .strict = true};
 
@@ -138,6 +140,24 @@ static void test_progress(void)
     free(text);
 }
 
+/* Field ends are 32-bit offsets in their record: a longer record is an
+ * error, not a wrap. The text is 4 GiB + 2 of untouched anonymous memory
+ * (NUL bytes, valid UTF-8, read from the kernel's zero page: no RAM used). */
+static void test_record_over_4_gib(void)
+{
+    if (sizeof(size_t) < 8)
+        return;
+    size_t len = ((size_t)1 << 32) + 2;
+    char *text = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (text == MAP_FAILED)
+        return; /* no address space for it here */
+    pyffi_csv_table *t = NULL;
+    CHECK(pyffi_csv_parse(&t, text, len, &STRICT, true, 5, 0) == PYFFI_CSV);
+    CHECK_STR(pyffi_error_last(), "csv: line 5: a record of more than 4 GiB");
+    CHECK(t == NULL);
+    munmap(text, len);
+}
+
 static void test_columns(void)
 {
     const char *text = "n,x\n1,2.5\n-3,1e3\n4\n";
@@ -165,6 +185,7 @@ int main(void)
 {
     test_records();
     test_progress();
+    test_record_over_4_gib();
     test_columns();
     test_chunks();
     test_errors();
