@@ -38,16 +38,25 @@ static PyObject *rows(PyObject *self, PyObject *args)
     /* Millions of new lists would make the cyclic GC run over and over (the
      * cost csv.reader pays too); none of them can be in a cycle yet. */
     int gc_was_enabled = PyGC_Disable();
+    const char quote = t->options.quotechar;
+    const bool plain = !t->options.trim; /* a field not starting with a quote is as written */
     size_t field = first ? t->rows[first - 1].fields_end : 0;
     for (Py_ssize_t r = first; r < stop; r++) {
         size_t end_field = t->rows[r].fields_end;
+        const char *text = t->text + t->rows[r].start;
         PyObject *row = PyList_New((Py_ssize_t)(end_field - field));
         if (row == NULL)
             goto fail;
         PyList_SET_ITEM(result, r - first, row);
+        size_t start = 0;
         for (Py_ssize_t k = 0; field < end_field; field++, k++) {
-            size_t len;
-            const char *value = pyffi_csv_field(t, (size_t)r, field, buf, &len);
+            size_t end = t->field_ends[field], len;
+            const char *value = text + start;
+            if (plain && (end == start || *value != quote))
+                len = end - start;
+            else
+                value = pyffi_csv_field(t, (size_t)r, field, buf, &len);
+            start = end + 1;
             PyObject *s = PyUnicode_DecodeUTF8(value, (Py_ssize_t)len, NULL);
             if (s == NULL)
                 goto fail;
