@@ -292,3 +292,29 @@ def test_struct_layout_of_an_entry() -> None:
 def test_vector_attach_refuses_unknown_formats():
     with pytest.raises(ValueError, match="_attach: format must be 'q' or 'd'"):
         pyffi.Vector()._attach(object(), 0, 0, "x")
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint32", "uint64", "float32", "float64"])
+@pytest.mark.parametrize("values", ["full", "narrow", "equal"])
+def test_big_arrays_sorted_by_several_threads_match_numpy(dtype, values):
+    # 2^18 + 7 elements and more are cut into slices for several threads
+    # (as many as this process may run on); some digits are the same for
+    # every element in "narrow", all are in "equal".
+    rng = np.random.default_rng(18)
+    n = (1 << 18) + 7
+    if dtype.startswith("float"):
+        x = rng.standard_normal(n).astype(dtype) * (1e30 if values == "full" else 1.0)
+        x[::1000] = np.nan
+        x[1::1000] = -0.0
+    else:
+        info = np.iinfo(dtype)
+        low, high = (info.min, info.max) if values == "full" else (-3 if info.min else 0, 900)
+        x = rng.integers(low, high, n, dtype=dtype, endpoint=True)
+    if values == "equal":
+        x[:] = x[0]
+    y = x.copy()
+    pyffi.sort_array(y)
+    expected = np.sort(x)
+    assert np.array_equal(y, expected, equal_nan=dtype.startswith("float"))
+    if dtype.startswith("float"):  # -0.0 before 0.0, bit for bit
+        assert np.array_equal(np.signbit(y), np.signbit(expected))
