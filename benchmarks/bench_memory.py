@@ -14,6 +14,7 @@ Sorting times include copying the input, for pyffi and peers alike.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -63,8 +64,18 @@ def bench_sort(sizes: list[int]) -> None:
             def numpy_sort(x: np.ndarray = x) -> None:
                 x.copy().sort()
 
+            def one_cpu(x: np.ndarray = x) -> None:
+                # the same sort confined to one CPU: pyffi's single-thread speed
+                cpus = os.sched_getaffinity(0)
+                os.sched_setaffinity(0, {min(cpus)})
+                try:
+                    pyffi.sort_array(x.copy())
+                finally:
+                    os.sched_setaffinity(0, cpus)
+
             row(f"{dtype} x {n:.0e} ndarray", "pyffi",
-                median_ms({"pyffi": ours, "ndarray.sort": numpy_sort}, rounds))
+                median_ms({"pyffi": ours, "ndarray.sort": numpy_sort,
+                           "pyffi on 1 CPU": one_cpu}, rounds))
         # Lists: pyffi sorts as int64 and writes back; the peer is sorted().
         xs = rng.integers(-2**63, 2**63 - 1, n, endpoint=True).tolist()
         row(f"int list x {n:.0e}", "pyffi",
