@@ -19,6 +19,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,48 @@ static void sync_destroy(gate *g, pthread_mutex_t *start)
     pthread_mutex_destroy(&g->lock);
 }
 
+/* The threads of one sort: the caller runs work(job, 0), helpers 1.. */
+typedef struct team {
+    gate gate;
+    pthread_mutex_t start_lock; /* held until gate.parties is final */
+    unsigned next;              /* the next helper's index */
+    void (*work)(void *job, unsigned t);
+    void *job;
+} team;
+
+static void *team_helper(void *arg)
+{
+    team *tm = arg;
+    pthread_mutex_lock(&tm->start_lock);
+    unsigned t = tm->next++;
+    pthread_mutex_unlock(&tm->start_lock);
+    tm->work(tm->job, t);
+    return NULL;
+}
+
+/* Run tm->work on up to `threads` threads (fewer if some cannot start). */
+static void team_run(team *tm, unsigned threads)
+{
+    tm->gate.parties = 1;
+    tm->next = 1;
+    pthread_t helpers[MAX_THREADS];
+    unsigned started = 0;
+    bool synced = threads > 1 && sync_init(&tm->gate, &tm->start_lock);
+    if (synced) {
+        pthread_mutex_lock(&tm->start_lock); /* helpers wait for the party count */
+        while (started + 1 < threads &&
+               pthread_create(&helpers[started], NULL, team_helper, tm) == 0)
+            started++;
+        tm->gate.parties = started + 1;
+        pthread_mutex_unlock(&tm->start_lock);
+    }
+    tm->work(tm->job, 0);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(helpers[i], NULL);
+    if (synced)
+        sync_destroy(&tm->gate, &tm->start_lock);
+}
+
 /* Threads for n elements: those the process may run on, within limits. */
 static unsigned threads_for(size_t n)
 {
@@ -108,9 +151,7 @@ static unsigned threads_for(size_t n)
         size_t n;                                                               \
         T flip;                                                                 \
         NAME##_counts *count; /* one per thread */                              \
-        gate gate;                                                              \
-        pthread_mutex_t start_lock; /* held until parties is final */           \
-        unsigned next;              /* the next helper's index */               \
+        gate *gate;                                                             \
     } NAME##_job;                                                               \
     static void NAME##_count(size_t (*count)[BUCKETS], const T *x, size_t m,    \
                              T flip, unsigned first, unsigned last)             \
@@ -122,15 +163,16 @@ static unsigned threads_for(size_t n)
                 count[d][(k >> (DIGIT_BITS * d)) & mask]++;                     \
         }                                                                       \
     }                                                                           \
-    static void NAME##_work(NAME##_job *job, unsigned t)                        \
+    static void NAME##_work(void *arg, unsigned t)                              \
     {                                                                           \
-        const unsigned threads = job->gate.parties;                             \
+        NAME##_job *job = arg;                                                  \
+        const unsigned threads = job->gate->parties;                             \
         const size_t n = job->n, lo = n / threads * t,                          \
                      hi = t + 1 == threads ? n : n / threads * (t + 1);         \
         const T flip = job->flip, mask = BUCKETS - 1;                           \
         size_t (*mine)[BUCKETS] = job->count[t];                                \
         NAME##_count(mine, job->a + lo, hi - lo, flip, 0, NAME##_PASSES);       \
-        gate_wait(&job->gate);                                                  \
+        gate_wait(job->gate);                                                  \
         /* Totals per digit (the same whatever the order) decide the skips. */  \
         bool skip[NAME##_PASSES];                                               \
         T first = job->a[0] ^ flip;                                             \
@@ -140,7 +182,7 @@ static unsigned threads_for(size_t n)
                 same += job->count[u][d][v];                                    \
             skip[d] = same == n;                                                \
         }                                                                       \
-        gate_wait(&job->gate); /* everyone read a[0] before it moves */         \
+        gate_wait(job->gate); /* everyone read a[0] before it moves */         \
         T *src = job->a, *dst = job->tmp;                                       \
         bool counted = true; /* mine holds this slice's counts of src */        \
         size_t offset[BUCKETS];                                                 \
@@ -151,7 +193,7 @@ static unsigned threads_for(size_t n)
             if (!counted) { /* slices now hold other elements: count again */   \
                 memset(mine[d], 0, sizeof mine[d]);                             \
                 NAME##_count(mine, src + lo, hi - lo, flip, d, d + 1);          \
-                gate_wait(&job->gate);                                          \
+                gate_wait(job->gate);                                          \
             }                                                                   \
             counted = threads == 1; /* one slice: the first counts hold */      \
             size_t sum = 0;                                                     \
@@ -169,22 +211,13 @@ static unsigned threads_for(size_t n)
                 T x = src[i];                                                   \
                 dst[offset[((x ^ flip) >> shift) & mask]++] = x;                \
             }                                                                   \
-            gate_wait(&job->gate);                                              \
+            gate_wait(job->gate);                                              \
             T *swap = src;                                                      \
             src = dst;                                                          \
             dst = swap;                                                         \
         }                                                                       \
         if (src != job->a)                                                      \
             memcpy(job->a + lo, src + lo, (hi - lo) * sizeof(T));               \
-    }                                                                           \
-    static void *NAME##_helper(void *arg)                                       \
-    {                                                                           \
-        NAME##_job *job = arg;                                                  \
-        pthread_mutex_lock(&job->start_lock);                                   \
-        unsigned t = job->next++;                                               \
-        pthread_mutex_unlock(&job->start_lock);                                 \
-        NAME##_work(job, t);                                                    \
-        return NULL;                                                            \
     }                                                                           \
     static void NAME##_small(T *a, size_t n, T flip)                            \
     {                                                                           \
@@ -213,31 +246,175 @@ static unsigned threads_for(size_t n)
             return pyffi__fail(PYFFI_NOMEM,                                     \
                                "%s: out of memory for a %zu-element buffer",    \
                                func, n);                                        \
+        team tm = {.work = NAME##_work};                                        \
         NAME##_job job = {.a = a, .tmp = (T *)(void *)((char *)block + counts), \
                           .n = n, .flip = flip, .count = (NAME##_counts *)block,\
-                          .gate = {.parties = 1}, .next = 1};                   \
-        pthread_t helpers[MAX_THREADS];                                         \
-        unsigned started = 0;                                                   \
-        bool synced = threads > 1 && sync_init(&job.gate, &job.start_lock);     \
-        if (synced) {                                                           \
-            pthread_mutex_lock(&job.start_lock); /* helpers wait for parties */ \
-            while (started + 1 < threads &&                                     \
-                   pthread_create(&helpers[started], NULL, NAME##_helper, &job) == 0)\
-                started++;                                                      \
-            job.gate.parties = started + 1; /* whoever could start */           \
-            pthread_mutex_unlock(&job.start_lock);                              \
-        }                                                                       \
-        NAME##_work(&job, 0);                                                   \
-        for (unsigned i = 0; i < started; i++)                                  \
-            pthread_join(helpers[i], NULL);                                     \
-        if (synced)                                                             \
-            sync_destroy(&job.gate, &job.start_lock);                           \
+                          .gate = &tm.gate};                                    \
+        tm.job = &job;                                                          \
+        team_run(&tm, threads);                                                 \
         free(block);                                                            \
         return PYFFI_OK;                                                        \
     }
 
-DEFINE_RADIX(radix_u32, uint32_t, 32)
 DEFINE_RADIX(radix_u64, uint64_t, 64)
+
+/*
+ * 32-bit keys: one MSD pass, then every bucket on its own in cache.
+ *
+ * The MSD digit is the top MSD_BITS (8..11, more for bigger arrays) of the
+ * bits that vary between the smallest and the largest key. Its pass
+ * scatters the array into tmp like an LSD pass (in parallel slices); each
+ * bucket then holds keys that differ only in the bits below that digit,
+ * and is small enough to be LSD-sorted in cache with 8-bit digits, back
+ * into the array. Threads take buckets from a shared counter.
+ */
+enum { MSD_MAX_BITS = 11, MSD_BUCKETS = 1 << MSD_MAX_BITS, BUCKET_SMALL = 64 };
+
+typedef struct msd32_job {
+    uint32_t *a, *tmp;
+    size_t n;
+    uint32_t flip;
+    size_t (*count)[MSD_BUCKETS]; /* one per thread */
+    uint32_t (*range)[2];         /* each thread's smallest and largest key */
+    atomic_size_t next_bucket;
+    gate *gate;
+} msd32_job;
+
+/* Sort the m keys at src (differing only in their low `bits` bits) into
+ * out, which is src or dst; dst is scratch of m elements. */
+static void msd32_bucket(uint32_t *src, uint32_t *dst, uint32_t *out, size_t m, uint32_t flip,
+                         unsigned bits)
+{
+    if (m < BUCKET_SMALL) {
+        if (src != out)
+            memcpy(out, src, m * sizeof *out);
+        for (size_t i = 1; i < m; i++) {
+            uint32_t x = out[i];
+            size_t j = i;
+            for (; j > 0 && (out[j - 1] ^ flip) > (x ^ flip); j--)
+                out[j] = out[j - 1];
+            out[j] = x;
+        }
+        return;
+    }
+    unsigned passes = (bits + 7) / 8, width = passes ? (bits + passes - 1) / passes : 0;
+    uint32_t mask = (UINT32_C(1) << width) - 1;
+    size_t count[4][256];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < m; i++) {
+        uint32_t k = src[i] ^ flip;
+        for (unsigned d = 0; d < passes; d++)
+            count[d][(k >> (width * d)) & mask]++;
+    }
+    uint32_t first = src[0] ^ flip;
+    for (unsigned d = 0; d < passes; d++) {
+        unsigned shift = width * d;
+        if (count[d][(first >> shift) & mask] == m)
+            continue;
+        size_t sum = 0;
+        for (unsigned v = 0; v <= mask; v++) {
+            size_t c = count[d][v];
+            count[d][v] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < m; i++) {
+            uint32_t x = src[i];
+            dst[count[d][((x ^ flip) >> shift) & mask]++] = x;
+        }
+        uint32_t *swap = src;
+        src = dst;
+        dst = swap;
+    }
+    if (src != out)
+        memcpy(out, src, m * sizeof *out);
+}
+
+static void msd32_work(void *arg, unsigned t)
+{
+    msd32_job *job = arg;
+    const unsigned threads = job->gate->parties;
+    const size_t n = job->n, lo = n / threads * t, hi = t + 1 == threads ? n : n / threads * (t + 1);
+    const uint32_t flip = job->flip;
+    uint32_t *a = job->a, *tmp = job->tmp;
+    uint32_t least = UINT32_MAX, most = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t k = a[i] ^ flip;
+        least = k < least ? k : least;
+        most = k > most ? k : most;
+    }
+    job->range[t][0] = least;
+    job->range[t][1] = most;
+    gate_wait(job->gate);
+    for (unsigned u = 0; u < threads; u++) {
+        least = job->range[u][0] < least ? job->range[u][0] : least;
+        most = job->range[u][1] > most ? job->range[u][1] : most;
+    }
+    if (least == most)
+        return; /* all equal */
+    /* the digit: the top `bits` of the bits that vary, [shift, top) */
+    unsigned top = 32 - (unsigned)__builtin_clz(least ^ most), bits = 8;
+    while (bits < MSD_MAX_BITS && (n >> (bits + 11)) > 0)
+        bits++;
+    if (bits > top)
+        bits = top;
+    const unsigned shift = top - bits;
+    const size_t buckets = (size_t)1 << bits, mask = buckets - 1;
+    size_t *mine = job->count[t];
+    for (size_t i = lo; i < hi; i++)
+        mine[((a[i] ^ flip) >> shift) & mask]++;
+    gate_wait(job->gate);
+    size_t offset[MSD_BUCKETS], start[MSD_BUCKETS + 1], sum = 0;
+    for (size_t v = 0; v < buckets; v++) {
+        size_t before = 0, all = 0;
+        for (unsigned u = 0; u < threads; u++) {
+            size_t c = job->count[u][v];
+            before += u < t ? c : 0;
+            all += c;
+        }
+        start[v] = sum;
+        offset[v] = sum + before;
+        sum += all;
+    }
+    start[buckets] = n;
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t x = a[i];
+        tmp[offset[((x ^ flip) >> shift) & mask]++] = x;
+    }
+    gate_wait(job->gate);
+    for (;;) { /* buckets, a few at a time, by whichever thread is free */
+        size_t v = atomic_fetch_add(&job->next_bucket, 8);
+        if (v >= buckets)
+            break;
+        for (size_t end = v + 8 < buckets ? v + 8 : buckets; v < end; v++) {
+            size_t b = start[v], m = start[v + 1] - b;
+            if (m > 0)
+                msd32_bucket(tmp + b, a + b, a + b, m, flip, shift);
+        }
+    }
+}
+
+static pyffi_status sort_u32(uint32_t *a, size_t n, uint32_t flip, const char *func)
+{
+    if (n < 2)
+        return PYFFI_OK;
+    unsigned threads = threads_for(n);
+    const size_t counts = (sizeof(size_t[MSD_BUCKETS]) + sizeof(uint32_t[2])) * threads;
+    if (n > (SIZE_MAX - counts) / sizeof *a)
+        return pyffi__fail(PYFFI_NOMEM, "%s: %zu elements cannot be buffered", func, n);
+    /* One block: the histograms, the ranges, then the scratch array. */
+    void *block = calloc(1, counts + n * sizeof *a);
+    if (block == NULL)
+        return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func, n);
+    team tm = {.work = msd32_work};
+    msd32_job job = {.a = a, .n = n, .flip = flip, .count = block, .gate = &tm.gate};
+    job.range = (uint32_t(*)[2])(void *)((char *)block + sizeof(size_t[MSD_BUCKETS]) * threads);
+    job.tmp = (uint32_t *)(void *)((char *)block + counts);
+    atomic_init(&job.next_bucket, 0);
+    tm.job = &job;
+    team_run(&tm, threads);
+    free(block);
+    return PYFFI_OK;
+}
 
 #define CHECK_ARRAY(func)                                                       \
     do {                                                                        \
@@ -249,13 +426,13 @@ DEFINE_RADIX(radix_u64, uint64_t, 64)
 pyffi_status pyffi_sort_i32(int32_t *xs, size_t n)
 {
     CHECK_ARRAY("sort_i32");
-    return radix_u32_sort((uint32_t *)xs, n, UINT32_C(1) << 31, "sort_i32");
+    return sort_u32((uint32_t *)xs, n, UINT32_C(1) << 31, "sort_i32");
 }
 
 pyffi_status pyffi_sort_u32(uint32_t *xs, size_t n)
 {
     CHECK_ARRAY("sort_u32");
-    return radix_u32_sort(xs, n, 0, "sort_u32");
+    return sort_u32(xs, n, 0, "sort_u32");
 }
 
 pyffi_status pyffi_sort_i64(int64_t *xs, size_t n)
@@ -304,5 +481,5 @@ pyffi_status pyffi_sort_u64(uint64_t *xs, size_t n)
         return status;                                                          \
     }
 
-DEFINE_FLOAT_SORT(pyffi_sort_f32, float, uint32_t, UINT32_C(1) << 31, radix_u32_sort, "sort_f32")
+DEFINE_FLOAT_SORT(pyffi_sort_f32, float, uint32_t, UINT32_C(1) << 31, sort_u32, "sort_f32")
 DEFINE_FLOAT_SORT(pyffi_sort_f64, double, uint64_t, UINT64_C(1) << 63, radix_u64_sort, "sort_f64")
