@@ -307,8 +307,10 @@ PYFFI_API pyffi_status pyffi_utf8_to_lowercase(char **out, size_t *out_len,
 /* ------------------------------------------------------------------------ */
 
 /**
- * Sort @p n int32_t values ascending, in place (LSD radix sort; not stable
- * in any observable way, as equal integers are indistinguishable).
+ * Sort @p n int32_t values ascending, in place (a radix sort: one MSD pass,
+ * then LSD within each bucket; equal integers are indistinguishable, so
+ * stability is moot). Arrays of 2^18 elements or more are sorted by as
+ * many threads as the process may run on (at most 4).
  *
  * @return PYFFI_OK; PYFFI_INVALID_ARGUMENT if @p xs is NULL and @p n is not 0;
  *         or PYFFI_NOMEM (a scratch buffer of @p n elements is needed when
