@@ -301,10 +301,19 @@ static void msd32_bucket(uint32_t *src, uint32_t *dst, uint32_t *out, size_t m, 
     uint32_t mask = (UINT32_C(1) << width) - 1;
     size_t count[4][256];
     memset(count, 0, sizeof count);
-    for (size_t i = 0; i < m; i++) {
-        uint32_t k = src[i] ^ flip;
-        for (unsigned d = 0; d < passes; d++)
-            count[d][(k >> (width * d)) & mask]++;
+    if (passes == 3) { /* the usual case, unrolled */
+        for (size_t i = 0; i < m; i++) {
+            uint32_t k = src[i] ^ flip;
+            count[0][k & mask]++;
+            count[1][(k >> width) & mask]++;
+            count[2][(k >> (2 * width)) & mask]++;
+        }
+    } else {
+        for (size_t i = 0; i < m; i++) {
+            uint32_t k = src[i] ^ flip;
+            for (unsigned d = 0; d < passes; d++)
+                count[d][(k >> (width * d)) & mask]++;
+        }
     }
     uint32_t first = src[0] ^ flip;
     for (unsigned d = 0; d < passes; d++) {
@@ -317,9 +326,10 @@ static void msd32_bucket(uint32_t *src, uint32_t *dst, uint32_t *out, size_t m, 
             count[d][v] = sum;
             sum += c;
         }
+        size_t *offset = count[d];
         for (size_t i = 0; i < m; i++) {
             uint32_t x = src[i];
-            dst[count[d][((x ^ flip) >> shift) & mask]++] = x;
+            dst[offset[((x ^ flip) >> shift) & mask]++] = x;
         }
         uint32_t *swap = src;
         src = dst;
