@@ -318,7 +318,7 @@ PYFFI_API pyffi_status pyffi_utf8_to_lowercase(char **out, size_t *out_len,
  * Ownership: @p xs is borrowed for the call.
  */
 PYFFI_API pyffi_status pyffi_sort_i32(int32_t *xs, size_t n);
-/** As pyffi_sort_i32(), for int64_t. */
+/** As pyffi_sort_i32(), for int64_t (LSD radix passes, each run by all the threads). */
 PYFFI_API pyffi_status pyffi_sort_i64(int64_t *xs, size_t n);
 /** As pyffi_sort_i32(), for uint32_t. */
 PYFFI_API pyffi_status pyffi_sort_u32(uint32_t *xs, size_t n);

@@ -70,7 +70,9 @@ def sort_array(xs: Any) -> None:
     uint64, float32 or float64 (``array.array``, a numpy array, a memoryview),
     sorted where it lies without a copy (floats: NaNs last, like numpy), or a
     list of ints, sorted as int64 and written back into the same list (left
-    unchanged on any error).
+    unchanged on any error). Radix sorts, with the GIL released; arrays of
+    2**18 elements or more are sorted by as many threads as the process may
+    run on (at most 4).
 
     >>> xs = [3, -1, 2]; pyffi.sort_array(xs); xs
     [-1, 2, 3]
