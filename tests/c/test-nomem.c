@@ -1,11 +1,36 @@
 /* Allocation failure: linked with -Wl,--wrap=malloc (and calloc, realloc) so
- * that the Nth allocation from now can be made to fail. Nothing may leak or be half-built. */
+ * that the Nth allocation from now can be made to fail. Nothing may leak or be half-built.
+ * pthread_create is wrapped too: a sort whose helper threads cannot start still sorts. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "pyffi.h"
 #include "check.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                          void *(*start)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                          void *(*start)(void *), void *arg);
+
+/* pthread_create calls that fail from now on, and the calls seen */
+static int threads_refused, threads_asked;
+
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                          void *(*start)(void *), void *arg)
+{
+    threads_asked++;
+    if (threads_refused > 0) {
+        threads_refused--;
+        return EAGAIN;
+    }
+    return __real_pthread_create(thread, attr, start, arg);
+}
 
 void *__real_malloc(size_t size);
 void *__wrap_malloc(size_t size);
@@ -107,6 +132,13 @@ static void test_arrays(void)
     CHECK(pyffi_sort_i64(xs, 100) == PYFFI_NOMEM);
     CHECK_STR(pyffi_error_last(), "sort_i64: out of memory for a 100-element buffer");
     CHECK(xs[0] == 100 && xs[99] == 1); /* untouched */
+    int32_t zs[100];
+    for (int i = 0; i < 100; i++)
+        zs[i] = 100 - i;
+    fail_countdown = 1;
+    CHECK(pyffi_sort_i32(zs, 100) == PYFFI_NOMEM);
+    CHECK_STR(pyffi_error_last(), "sort_i32: out of memory for a 100-element buffer");
+    CHECK(zs[0] == 100 && zs[99] == 1); /* untouched */
     fail_countdown = 1;
     CHECK(pyffi_sort_f64(ys, 100) == PYFFI_NOMEM);
     fail_countdown = 0;
@@ -119,6 +151,40 @@ static void test_arrays(void)
     fail_countdown = 0;
     CHECK(out == NULL && n == 7);
     CHECK_STR(pyffi_error_last(), "create_array: out of memory for 16 elements");
+}
+
+/* Big sorts run on helper threads; when none can start, the caller sorts alone. */
+static void test_sort_without_threads(void)
+{
+    size_t n = (size_t)1 << 19;
+    int32_t *a = malloc(n * sizeof *a);
+    int64_t *b = malloc(n * sizeof *b);
+    CHECK(a != NULL && b != NULL);
+    if (a == NULL || b == NULL) {
+        free(a);
+        free(b);
+        return;
+    }
+    uint64_t x = 88172645463325252u;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        a[i] = (int32_t)x;
+        b[i] = (int64_t)x;
+    }
+    threads_refused = 1000;
+    threads_asked = 0;
+    CHECK(pyffi_sort_i32(a, n) == PYFFI_OK);
+    CHECK(pyffi_sort_i64(b, n) == PYFFI_OK);
+    threads_refused = 0;
+    bool sorted = true;
+    for (size_t i = 1; i < n; i++)
+        sorted = sorted && a[i - 1] <= a[i] && b[i - 1] <= b[i];
+    CHECK(sorted);
+    cpu_set_t cpus; /* with one CPU no helper is asked for, and there is nothing to refuse */
+    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 1)
+        CHECK(threads_asked >= 2); /* one refused helper per sort, at least */
+    free(a);
+    free(b);
 }
 
 static pyffi_status ascending(void *user, int64_t a, int64_t b, int *out)
@@ -177,6 +243,7 @@ int main(void)
     test_person();
     test_text();
     test_arrays();
+    test_sort_without_threads();
     test_callbacks();
     test_csv();
     return CHECK_DONE();
