@@ -138,6 +138,28 @@ static unsigned threads_for(size_t n)
     return cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : cpus;
 }
 
+/* Where thread t's slice scatters each of `buckets` digits: after every
+ * element of a smaller digit, and after this digit's elements in the slices
+ * before t. Thread u's histogram is count + u * stride. start, if not NULL,
+ * gets each digit's first position. */
+static void slice_offsets(const size_t *count, size_t stride, unsigned threads, unsigned t,
+                          size_t buckets, size_t *offset, size_t *start)
+{
+    size_t sum = 0;
+    for (size_t v = 0; v < buckets; v++) {
+        size_t before = 0, all = 0;
+        for (unsigned u = 0; u < threads; u++) {
+            size_t c = count[u * stride + v];
+            before += u < t ? c : 0;
+            all += c;
+        }
+        if (start != NULL)
+            start[v] = sum;
+        offset[v] = sum + before;
+        sum += all;
+    }
+}
+
 /* radix_u32 / radix_u64: sort a[0..n) of keys XOR flip, using tmp[0..n),
  * on `threads` threads (count holds [threads][PASSES][BUCKETS], zeroed).
  * Scattered stores dominate the cost on large arrays, so wider digits
@@ -196,17 +218,9 @@ static unsigned threads_for(size_t n)
                 gate_wait(job->gate);                                          \
             }                                                                   \
             counted = threads == 1; /* one slice: the first counts hold */      \
-            size_t sum = 0;                                                     \
-            for (unsigned v = 0; v < BUCKETS; v++) {                            \
-                size_t before = 0, all = 0;                                     \
-                for (unsigned u = 0; u < threads; u++) {                        \
-                    size_t c = job->count[u][d][v];                             \
-                    before += u < t ? c : 0;                                    \
-                    all += c;                                                   \
-                }                                                               \
-                offset[v] = sum + before;                                       \
-                sum += all;                                                     \
-            }                                                                   \
+            slice_offsets(&job->count[0][d][0],                                 \
+                          sizeof(NAME##_counts) / sizeof(size_t), threads, t,   \
+                          BUCKETS, offset, NULL);                               \
             for (size_t i = lo; i < hi; i++) {                                  \
                 T x = src[i];                                                   \
                 dst[offset[((x ^ flip) >> shift) & mask]++] = x;                \
@@ -373,18 +387,8 @@ static void msd32_work(void *arg, unsigned t)
     for (size_t i = lo; i < hi; i++)
         mine[((a[i] ^ flip) >> shift) & mask]++;
     gate_wait(job->gate);
-    size_t offset[MSD_BUCKETS], start[MSD_BUCKETS + 1], sum = 0;
-    for (size_t v = 0; v < buckets; v++) {
-        size_t before = 0, all = 0;
-        for (unsigned u = 0; u < threads; u++) {
-            size_t c = job->count[u][v];
-            before += u < t ? c : 0;
-            all += c;
-        }
-        start[v] = sum;
-        offset[v] = sum + before;
-        sum += all;
-    }
+    size_t offset[MSD_BUCKETS], start[MSD_BUCKETS + 1];
+    slice_offsets(&job->count[0][0], MSD_BUCKETS, threads, t, buckets, offset, start);
     start[buckets] = n;
     for (size_t i = lo; i < hi; i++) {
         uint32_t x = a[i];
