@@ -13,15 +13,11 @@
  *    csv.reader (strict and lenient), and the chunk-end cases.
  * The text is checked as UTF-8 first, 16 ASCII bytes at a time.
  */
-#define _DEFAULT_SOURCE /* madvise */
 #include "error.h"
 #include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -42,15 +38,7 @@ static bool reserve(void **array, size_t *cap, size_t n, size_t more, size_t siz
         return false;
     *array = p;
     *cap = want;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    /* Big arrays: ask for 2 MiB pages, which cost far fewer page faults
-     * (advice only: nothing changes if the kernel says no). */
-    const uintptr_t huge = (uintptr_t)1 << 21;
-    uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1),
-              to = ((uintptr_t)p + want * size) & ~(huge - 1);
-    if (to > from)
-        (void)madvise((void *)from, to - from, MADV_HUGEPAGE);
-#endif
+    pyffi__huge_pages(p, want * size);
     return true;
 }
 

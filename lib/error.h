@@ -12,4 +12,11 @@
 __attribute__((visibility("hidden"), format(printf, 2, 3)))
 pyffi_status pyffi__fail(pyffi_status status, const char *fmt, ...);
 
+/*
+ * Ask the kernel to back the whole 2 MiB pages inside p[0..bytes) with huge
+ * pages: far fewer page faults and TLB misses on big arrays. Advice only:
+ * nothing changes where the kernel or the platform says no.
+ */
+__attribute__((visibility("hidden"))) void pyffi__huge_pages(void *p, size_t bytes);
+
 #endif

@@ -15,11 +15,13 @@
 #define _GNU_SOURCE /* sched_getaffinity */
 
 #include "error.h"
+#include "sort_simd.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,28 +33,48 @@ enum {
     PER_THREAD = 1 << 17 /* fewest elements worth a thread */
 };
 
-/* A barrier whose party count is fixed once every thread has started. */
+/* A barrier whose party count is fixed once every thread has started.
+ * Waiters spin for a while before they sleep: the phases of a sort are
+ * balanced, so the others usually arrive within microseconds, and waking
+ * a sleeping thread costs far more than that on a virtual machine. */
 typedef struct gate {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     unsigned parties, waiting;
-    unsigned long round;
+    atomic_ulong round;
 } gate;
+
+enum { GATE_SPINS = 1 << 14 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 static void gate_wait(gate *g)
 {
     if (g->parties == 1)
         return;
     pthread_mutex_lock(&g->lock);
-    unsigned long round = g->round;
+    unsigned long round = atomic_load_explicit(&g->round, memory_order_relaxed);
     if (++g->waiting == g->parties) {
         g->waiting = 0;
-        g->round++;
+        atomic_store_explicit(&g->round, round + 1, memory_order_release);
         pthread_cond_broadcast(&g->cond);
-    } else {
-        while (round == g->round)
-            pthread_cond_wait(&g->cond, &g->lock);
+        pthread_mutex_unlock(&g->lock);
+        return;
     }
+    pthread_mutex_unlock(&g->lock);
+    for (unsigned i = 0; i < GATE_SPINS; i++) {
+        if (atomic_load_explicit(&g->round, memory_order_acquire) != round)
+            return;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&g->lock);
+    while (atomic_load_explicit(&g->round, memory_order_acquire) == round)
+        pthread_cond_wait(&g->cond, &g->lock);
     pthread_mutex_unlock(&g->lock);
 }
 
@@ -275,27 +297,51 @@ DEFINE_RADIX(radix_u64, uint64_t, 64)
 /*
  * 32-bit keys: one MSD pass, then every bucket on its own in cache.
  *
- * The MSD digit is the top MSD_BITS (8..11, more for bigger arrays) of the
- * bits that vary between the smallest and the largest key. Its pass
- * scatters the array into tmp like an LSD pass (in parallel slices); each
- * bucket then holds keys that differ only in the bits below that digit,
- * and is small enough to be LSD-sorted in cache with 8-bit digits, back
- * into the array. Threads take buckets from a shared counter.
+ * One pass counts the MSD digit and finds the smallest and largest key:
+ * the digit is the top 8..12 (more for bigger arrays) of the bits that
+ * vary between them, guessed from a sample and counted again if the guess
+ * was wrong. The digit's pass scatters the array into tmp like an LSD pass
+ * (in parallel slices). Each bucket then holds keys that differ only in
+ * the bits below the digit, and is sorted in cache, back into the array;
+ * threads take buckets from a shared counter.
+ *
+ * With AVX-512 (sort_simd.c) the scatter goes through write-combining
+ * buffers and streams whole cache lines out; buckets of up to 256 keys are
+ * sorted by a network in registers, bigger ones split again by their top
+ * bits. Without it, each bucket is LSD-sorted with 8-bit digits.
  */
-enum { MSD_MAX_BITS = 11, MSD_BUCKETS = 1 << MSD_MAX_BITS, BUCKET_SMALL = 64 };
+enum {
+    MSD_MAX_BITS = 12,
+    MSD_BUCKETS = 1 << MSD_MAX_BITS,
+    BUCKET_SMALL = 64, /* without networks: below this, insertion sort */
+    NET_TARGET = 200,  /* splits aim at buckets of about this many keys */
+    SAMPLE = 4096,     /* keys that guess which bits vary */
+    LINE = 64
+};
+
+/* What each thread of a 32-bit sort keeps; count is read by all. */
+typedef struct msd32_local {
+    size_t count[MSD_BUCKETS];     /* this slice's digits */
+    size_t offset[MSD_BUCKETS];    /* where they go next */
+    size_t first[MSD_BUCKETS];     /* where they went first */
+    size_t start[MSD_BUCKETS + 1]; /* where each bucket starts */
+    uint32_t range[2];             /* this slice's smallest and largest key */
+} msd32_local;
 
 typedef struct msd32_job {
     uint32_t *a, *tmp;
     size_t n;
     uint32_t flip;
-    size_t (*count)[MSD_BUCKETS]; /* one per thread */
-    uint32_t (*range)[2];         /* each thread's smallest and largest key */
+    unsigned guess_top;        /* where the keys' varying bits seem to end */
+    msd32_local *local;        /* one per thread */
+    pyffi__line (*lines)[MSD_BUCKETS]; /* scatter buffers, one set per thread */
     atomic_size_t next_bucket;
+    bool net; /* with sorting networks and buffered scatters */
     gate *gate;
 } msd32_job;
 
-/* Sort the m keys at src (differing only in their low `bits` bits) into
- * out, which is src or dst; dst is scratch of m elements. */
+/* Without networks: sort the m keys at src (differing only in their low
+ * `bits` bits) into out, which is src or dst; dst is scratch of m elements. */
 static void msd32_bucket(uint32_t *src, uint32_t *dst, uint32_t *out, size_t m, uint32_t flip,
                          unsigned bits)
 {
@@ -353,6 +399,85 @@ static void msd32_bucket(uint32_t *src, uint32_t *dst, uint32_t *out, size_t m, 
         memcpy(out, src, m * sizeof *out);
 }
 
+/* ceil(log2(x)) for x >= 1 */
+static unsigned log2_up(size_t x)
+{
+    return x <= 1 ? 0 : (unsigned)(64 - __builtin_clzll((unsigned long long)(x - 1)));
+}
+
+/* With networks: sort the m keys at src (differing only in their low
+ * `bits` bits) into out, which is src or alt (scratch of m elements).
+ * Bigger buckets than a network takes are split by the top 2..8 of the
+ * bits that vary in them, into buckets of about NET_TARGET keys (at least
+ * two non-empty: the recursion is at most 10 deep, 2 KiB of stack each). */
+static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, uint32_t flip,
+                       unsigned bits)
+{
+    if (m <= PYFFI__NET32_MAX) {
+        pyffi__sort32_net(out, src, m, flip);
+        return;
+    }
+    unsigned width = log2_up((m + NET_TARGET - 1) / NET_TARGET);
+    width = width > 8 ? 8 : width < 2 ? 2 : width;
+    width = width > bits ? bits : width;
+    unsigned shift = bits - width;
+    uint32_t mask = (UINT32_C(1) << width) - 1, range[2];
+    size_t count[257] = {0};
+    pyffi__count32(src, m, flip, shift, mask, count + 1, range);
+    if (range[0] == range[1]) { /* all equal */
+        if (src != out)
+            memcpy(out, src, m * sizeof *out);
+        return;
+    }
+    unsigned top = 32 - (unsigned)__builtin_clz(range[0] ^ range[1]);
+    if (top < bits) { /* fewer bits vary: count the digit below them */
+        bits = top;
+        width = width > bits ? bits : width;
+        shift = bits - width;
+        mask = (UINT32_C(1) << width) - 1;
+        memset(count, 0, sizeof count);
+        pyffi__count32(src, m, flip, shift, mask, count + 1, range);
+    }
+    for (unsigned v = 1; v <= mask + 1; v++)
+        count[v] += count[v - 1];
+    pyffi__split32(alt, src, m, flip, shift, mask, count); /* count[v]: now v's end */
+    for (unsigned v = 0; v <= mask; v++) {
+        size_t b = v ? count[v - 1] : 0, c = count[v] - b;
+        if (c > 0)
+            net_bucket(alt + b, src + b, out + b, c, flip, shift);
+    }
+}
+
+/* The MSD digit of n keys whose varying bits end at top: the top `bits`
+ * of them (8..MSD_MAX_BITS: buckets of about 256 keys where it can), from
+ * bit *shift. */
+static unsigned msd32_digit(size_t n, unsigned top, unsigned *shift)
+{
+    unsigned bits = log2_up((n + PYFFI__NET32_MAX - 1) / PYFFI__NET32_MAX);
+    bits = bits < 8 ? 8 : bits > MSD_MAX_BITS ? MSD_MAX_BITS : bits;
+    bits = bits > top ? top : bits;
+    *shift = top - bits;
+    return bits;
+}
+
+static void msd32_count(msd32_job *job, msd32_local *mine, size_t lo, size_t hi, unsigned shift,
+                        uint32_t mask)
+{
+    if (job->net) {
+        pyffi__count32(job->a + lo, hi - lo, job->flip, shift, mask, mine->count, mine->range);
+        return;
+    }
+    uint32_t least = UINT32_MAX, most = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t k = job->a[i] ^ job->flip;
+        least = k < least ? k : least;
+        most = k > most ? k : most;
+        mine->count[(k >> shift) & mask]++;
+    }
+    mine->range[0] = least;
+    mine->range[1] = most;
+}
+
 static void msd32_work(void *arg, unsigned t)
 {
     msd32_job *job = arg;
@@ -360,39 +485,40 @@ static void msd32_work(void *arg, unsigned t)
     const size_t n = job->n, lo = n / threads * t, hi = t + 1 == threads ? n : n / threads * (t + 1);
     const uint32_t flip = job->flip;
     uint32_t *a = job->a, *tmp = job->tmp;
-    uint32_t least = UINT32_MAX, most = 0;
-    for (size_t i = lo; i < hi; i++) {
-        uint32_t k = a[i] ^ flip;
-        least = k < least ? k : least;
-        most = k > most ? k : most;
-    }
-    job->range[t][0] = least;
-    job->range[t][1] = most;
+    msd32_local *mine = &job->local[t];
+    /* One pass: the range of the keys, and the digit counts for the
+     * varying bits guessed from a sample (counted again if wrong). */
+    unsigned shift, bits = msd32_digit(n, job->guess_top, &shift);
+    uint32_t mask = (UINT32_C(1) << bits) - 1;
+    msd32_count(job, mine, lo, hi, shift, mask);
     gate_wait(job->gate);
+    uint32_t least = UINT32_MAX, most = 0;
     for (unsigned u = 0; u < threads; u++) {
-        least = job->range[u][0] < least ? job->range[u][0] : least;
-        most = job->range[u][1] > most ? job->range[u][1] : most;
+        least = job->local[u].range[0] < least ? job->local[u].range[0] : least;
+        most = job->local[u].range[1] > most ? job->local[u].range[1] : most;
     }
     if (least == most)
         return; /* all equal */
-    /* the digit: the top `bits` of the bits that vary, [shift, top) */
-    unsigned top = 32 - (unsigned)__builtin_clz(least ^ most), bits = 8;
-    while (bits < MSD_MAX_BITS && (n >> (bits + 11)) > 0)
-        bits++;
-    if (bits > top)
-        bits = top;
-    const unsigned shift = top - bits;
-    const size_t buckets = (size_t)1 << bits, mask = buckets - 1;
-    size_t *mine = job->count[t];
-    for (size_t i = lo; i < hi; i++)
-        mine[((a[i] ^ flip) >> shift) & mask]++;
-    gate_wait(job->gate);
-    size_t offset[MSD_BUCKETS], start[MSD_BUCKETS + 1];
-    slice_offsets(&job->count[0][0], MSD_BUCKETS, threads, t, buckets, offset, start);
-    start[buckets] = n;
-    for (size_t i = lo; i < hi; i++) {
-        uint32_t x = a[i];
-        tmp[offset[((x ^ flip) >> shift) & mask]++] = x;
+    const unsigned top = 32 - (unsigned)__builtin_clz(least ^ most);
+    if (top != job->guess_top) {
+        bits = msd32_digit(n, top, &shift);
+        mask = (UINT32_C(1) << bits) - 1;
+        memset(mine->count, 0, sizeof mine->count);
+        msd32_count(job, mine, lo, hi, shift, mask);
+        gate_wait(job->gate);
+    }
+    const size_t buckets = (size_t)mask + 1;
+    slice_offsets(job->local[0].count, sizeof(msd32_local) / sizeof(size_t), threads, t, buckets,
+                  mine->offset, mine->start);
+    mine->start[buckets] = n;
+    if (job->net) {
+        pyffi__scatter32(tmp, a + lo, hi - lo, flip, shift, mask, mine->offset, job->lines[t],
+                         mine->first);
+    } else {
+        for (size_t i = lo; i < hi; i++) {
+            uint32_t x = a[i];
+            tmp[mine->offset[((x ^ flip) >> shift) & mask]++] = x;
+        }
     }
     gate_wait(job->gate);
     for (;;) { /* buckets, a few at a time, by whichever thread is free */
@@ -400,34 +526,59 @@ static void msd32_work(void *arg, unsigned t)
         if (v >= buckets)
             break;
         for (size_t end = v + 8 < buckets ? v + 8 : buckets; v < end; v++) {
-            size_t b = start[v], m = start[v + 1] - b;
-            if (m > 0)
+            size_t b = mine->start[v], m = mine->start[v + 1] - b;
+            if (m > 0 && job->net)
+                net_bucket(tmp + b, a + b, a + b, m, flip, shift);
+            else if (m > 0)
                 msd32_bucket(tmp + b, a + b, a + b, m, flip, shift);
         }
     }
 }
 
-static pyffi_status sort_u32(uint32_t *a, size_t n, uint32_t flip, const char *func)
+pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const char *func)
 {
     if (n < 2)
         return PYFFI_OK;
+    if (net && n <= PYFFI__NET32_MAX) {
+        pyffi__sort32_net(a, a, n, flip);
+        return PYFFI_OK;
+    }
     unsigned threads = threads_for(n);
-    const size_t counts = (sizeof(size_t[MSD_BUCKETS]) + sizeof(uint32_t[2])) * threads;
-    if (n > (SIZE_MAX - counts) / sizeof *a)
+    /* One block, on cache lines: the scatter buffers, each thread's
+     * counts and offsets, then the scratch array. */
+    const size_t lines = net ? sizeof(pyffi__line[MSD_BUCKETS]) * threads : 0,
+                 locals = (sizeof(msd32_local) * threads + LINE - 1) & ~(size_t)(LINE - 1),
+                 head = LINE + lines + locals;
+    if (n > (SIZE_MAX - head) / sizeof *a)
         return pyffi__fail(PYFFI_NOMEM, "%s: %zu elements cannot be buffered", func, n);
-    /* One block: the histograms, the ranges, then the scratch array. */
-    void *block = calloc(1, counts + n * sizeof *a);
+    char *block = malloc(head + n * sizeof *a);
     if (block == NULL)
         return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func, n);
-    team tm = {.work = msd32_work};
-    msd32_job job = {.a = a, .n = n, .flip = flip, .count = block, .gate = &tm.gate};
-    job.range = (uint32_t(*)[2])(void *)((char *)block + sizeof(size_t[MSD_BUCKETS]) * threads);
-    job.tmp = (uint32_t *)(void *)((char *)block + counts);
+    char *at = (char *)(((uintptr_t)block + LINE - 1) & ~(uintptr_t)(LINE - 1));
+    msd32_job job = {.a = a, .n = n, .flip = flip, .net = net};
+    job.lines = (pyffi__line(*)[MSD_BUCKETS])(void *)at;
+    job.local = (msd32_local *)(void *)(at + lines);
+    memset(job.local, 0, sizeof(msd32_local) * threads);
+    job.tmp = (uint32_t *)(void *)(at + lines + locals);
+    pyffi__huge_pages(job.tmp, n * sizeof *a);
+    uint32_t least = UINT32_MAX, most = 0;
+    for (size_t i = 0; i < n && i < SAMPLE; i++) {
+        uint32_t k = a[i] ^ flip;
+        least = k < least ? k : least;
+        most = k > most ? k : most;
+    }
+    job.guess_top = least == most ? 0 : 32 - (unsigned)__builtin_clz(least ^ most);
     atomic_init(&job.next_bucket, 0);
-    tm.job = &job;
+    team tm = {.work = msd32_work, .job = &job};
+    job.gate = &tm.gate;
     team_run(&tm, threads);
     free(block);
     return PYFFI_OK;
+}
+
+static pyffi_status sort_u32(uint32_t *a, size_t n, uint32_t flip, const char *func)
+{
+    return pyffi__sort32(a, n, flip, pyffi__sort32_net_ok(), func);
 }
 
 #define CHECK_ARRAY(func)                                                       \

@@ -1,5 +1,6 @@
 /* Arrays: radix sorts of every type, C-allocated arrays, entries by key. */
 #include "pyffi.h"
+#include "../../lib/sort_simd.h"
 #include "check.h"
 
 #include <math.h>
@@ -24,8 +25,118 @@ static uint64_t next(void)
         CHECK(sorted_);                                                       \
     } while (0)
 
+static int compare_flipped(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x ^ UINT32_C(0x80000000), b = *(const uint32_t *)y ^ UINT32_C(0x80000000);
+    return (a > b) - (a < b);
+}
+
+/* Keys of one kind: 0 all bits, 1 narrow, 2 equal, 3 two values, 4 one
+ * outlier among equal keys, 5 a shared top, 6 descending. */
+static uint32_t key_of(int kind, size_t i, size_t n)
+{
+    uint32_t r = (uint32_t)next();
+    switch (kind) {
+    case 0: return r;
+    case 1: return r % 1000;
+    case 2: return 77;
+    case 3: return r & 1 ? 5 : UINT32_C(0x80000005);
+    case 4: return i == n / 2 ? UINT32_C(0x7FFFFFFF) : 1234567;
+    case 5: return UINT32_C(0xABC00000) | (r >> 12);
+    default: return (uint32_t)(n - i) * 2654435761u;
+    }
+}
+
+/* The 32-bit sort with networks (where the CPU has them) and without, on
+ * keys of every kind: both give what qsort gives, as signed keys. */
+static void test_sort32_paths(void)
+{
+    static const size_t sizes[] = {2, 16, 17, 255, 256, 257, 600, 5000, 70000, (1 << 18) + 7};
+    const bool nets = pyffi__sort32_net_ok();
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        uint32_t *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+        CHECK(want != NULL && got != NULL);
+        if (want == NULL || got == NULL) {
+            free(want), free(got);
+            return;
+        }
+        for (int kind = 0; kind < 7; kind++) {
+            for (size_t i = 0; i < n; i++)
+                want[i] = key_of(kind, i, n);
+            for (int net = 0; net <= (int)nets; net++) {
+                memcpy(got, want, n * sizeof *got);
+                CHECK(pyffi__sort32(got, n, UINT32_C(0x80000000), net, "test") == PYFFI_OK);
+                if (net == 0)
+                    qsort(want, n, sizeof *want, compare_flipped);
+                if (memcmp(got, want, n * sizeof *got) != 0) {
+                    fprintf(stderr, "n=%zu kind=%d net=%d: not what qsort gives\n", n, kind, net);
+                    CHECK(0);
+                }
+            }
+        }
+        free(want), free(got);
+    }
+}
+
+/* The buffered scatter writes every key where the plain one does, and
+ * nothing outside its places: two calls fill one array, as threads do. */
+static void test_scatter32(void)
+{
+    if (!pyffi__sort32_net_ok())
+        return;
+    enum { M = 1000, DIGITS = 16, FROM = 3, SLACK = 40 };
+    static uint32_t src[M], plain[FROM + M + SLACK];
+    static pyffi__line lines[DIGITS];
+    static size_t first[DIGITS];
+    _Alignas(64) static uint32_t dst[FROM + M + SLACK];
+    size_t count[DIGITS] = {0}, offset[DIGITS], again[DIGITS];
+    for (size_t i = 0; i < M; i++) {
+        src[i] = (uint32_t)next();
+        count[(src[i] ^ 7) >> 28]++;
+    }
+    for (size_t v = 0, sum = FROM; v < DIGITS; sum += count[v++])
+        offset[v] = sum;
+    for (size_t i = 0; i < sizeof dst / sizeof dst[0]; i++)
+        dst[i] = plain[i] = 0xDEADBEEF;
+    memcpy(again, offset, sizeof again);
+    for (size_t i = 0; i < M; i++)
+        plain[again[(src[i] ^ 7) >> 28]++] = src[i];
+    /* the first 601 keys, then the rest, each from the offsets it is given */
+    size_t half[DIGITS], second[DIGITS];
+    memcpy(half, offset, sizeof half);
+    for (size_t i = 0; i < 601; i++)
+        half[(src[i] ^ 7) >> 28]++;
+    memcpy(second, half, sizeof second);
+    pyffi__scatter32(dst, src + 601, M - 601, 7, 28, DIGITS - 1, half, lines, first);
+    pyffi__scatter32(dst, src, 601, 7, 28, DIGITS - 1, offset, lines, first);
+    CHECK(memcmp(dst, plain, sizeof dst) == 0);
+    CHECK(memcmp(offset, second, sizeof offset) == 0 && memcmp(half, again, sizeof half) == 0);
+}
+
+/* The networks alone: every length they take, against qsort. */
+static void test_networks(void)
+{
+    if (!pyffi__sort32_net_ok())
+        return;
+    uint32_t keys[PYFFI__NET32_MAX + 1], want[PYFFI__NET32_MAX], out[PYFFI__NET32_MAX + 1];
+    for (size_t m = 1; m <= PYFFI__NET32_MAX; m++) {
+        for (size_t i = 0; i < m; i++)
+            keys[i] = want[i] = i % 3 ? (uint32_t)next() : (uint32_t)next() % 5;
+        keys[m] = out[m] = 0xDEADBEEF;
+        qsort(want, m, sizeof *want, compare_flipped);
+        pyffi__sort32_net(out, keys, m, UINT32_C(0x80000000));
+        CHECK(memcmp(out, want, m * sizeof *out) == 0 && out[m] == 0xDEADBEEF);
+        pyffi__sort32_net(keys, keys, m, UINT32_C(0x80000000)); /* in place */
+        CHECK(memcmp(keys, want, m * sizeof *keys) == 0 && keys[m] == 0xDEADBEEF);
+    }
+}
+
 int main(void)
 {
+    test_networks();
+    test_scatter32();
+    test_sort32_paths();
     static const size_t sizes[] = {0, 1, 2, 47, 48, 1000, 100000};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = sizes[k];

@@ -132,13 +132,13 @@ static void test_arrays(void)
     CHECK(pyffi_sort_i64(xs, 100) == PYFFI_NOMEM);
     CHECK_STR(pyffi_error_last(), "sort_i64: out of memory for a 100-element buffer");
     CHECK(xs[0] == 100 && xs[99] == 1); /* untouched */
-    int32_t zs[100];
-    for (int i = 0; i < 100; i++)
-        zs[i] = 100 - i;
+    int32_t zs[300]; /* more than a sorting network takes without a buffer */
+    for (int i = 0; i < 300; i++)
+        zs[i] = 300 - i;
     fail_countdown = 1;
-    CHECK(pyffi_sort_i32(zs, 100) == PYFFI_NOMEM);
-    CHECK_STR(pyffi_error_last(), "sort_i32: out of memory for a 100-element buffer");
-    CHECK(zs[0] == 100 && zs[99] == 1); /* untouched */
+    CHECK(pyffi_sort_i32(zs, 300) == PYFFI_NOMEM);
+    CHECK_STR(pyffi_error_last(), "sort_i32: out of memory for a 300-element buffer");
+    CHECK(zs[0] == 300 && zs[299] == 1); /* untouched */
     fail_countdown = 1;
     CHECK(pyffi_sort_f64(ys, 100) == PYFFI_NOMEM);
     fail_countdown = 0;

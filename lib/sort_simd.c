@@ -1,0 +1,307 @@
+/*
+ * Bitonic sorting networks over 32-bit keys in AVX-512 registers.
+ *
+ * Up to 256 keys are loaded into k = 1, 2, 4, 8 or 16 registers of 16
+ * lanes (the lanes past the keys hold the largest key, so they sort last
+ * and are never stored). Each register is sorted by the 10 compare-exchange
+ * stages of a 16-input bitonic network; then runs of 16, 32, ... keys are
+ * merged: a "flip" stage compares each key with its mirror image in the
+ * other run, leaving two bitonic halves, and half-cleaners at distances
+ * of whole registers, then 8, 4, 2, 1 lanes, sort each half. Every stage
+ * is a lane shuffle, a min and a masked max, with no branch on the data.
+ *
+ * The flip stage stores the upper half mirrored (it saves a reversal per
+ * pair of registers): the mirror image of a bitonic sequence is bitonic,
+ * and half-cleaners sort any bitonic sequence.
+ */
+#include "sort_simd.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define NET __attribute__((target("avx512f"), always_inline)) static inline
+
+typedef __m512i vec;
+
+/* Each lane against its partner sw: lanes in `high` keep the larger key. */
+NET vec exchange(vec v, vec sw, __mmask16 high)
+{
+    return _mm512_mask_max_epu32(_mm512_min_epu32(v, sw), high, v, sw);
+}
+
+/* Partners: lane i ^ d, and lane i ^ (d * 2 - 1) (the mirror in blocks). */
+NET vec xor1(vec v) { return _mm512_shuffle_epi32(v, _MM_PERM_CDAB); }
+NET vec xor2(vec v) { return _mm512_shuffle_epi32(v, _MM_PERM_BADC); }
+NET vec xor4(vec v) { return _mm512_shuffle_i64x2(v, v, 0xB1); }
+NET vec xor8(vec v) { return _mm512_shuffle_i64x2(v, v, 0x4E); }
+NET vec mirror4(vec v) { return _mm512_shuffle_epi32(v, _MM_PERM_ABCD); }
+NET vec mirror8(vec v)
+{
+    return _mm512_permutexvar_epi32(
+        _mm512_set_epi32(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7), v);
+}
+NET vec mirror16(vec v)
+{
+    return _mm512_permutexvar_epi32(
+        _mm512_set_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), v);
+}
+
+/* Lanes that keep the larger key at lane distance d: those with bit d. */
+enum { HIGH1 = 0xAAAA, HIGH2 = 0xCCCC, HIGH4 = 0xF0F0, HIGH8 = 0xFF00 };
+
+/* A bitonic register, sorted. */
+NET vec clean16(vec v)
+{
+    v = exchange(v, xor8(v), HIGH8);
+    v = exchange(v, xor4(v), HIGH4);
+    v = exchange(v, xor2(v), HIGH2);
+    return exchange(v, xor1(v), HIGH1);
+}
+
+/* Any register, sorted. */
+NET vec sort16(vec v)
+{
+    v = exchange(v, xor1(v), HIGH1);
+    v = exchange(v, mirror4(v), HIGH2);
+    v = exchange(v, xor1(v), HIGH1);
+    v = exchange(v, mirror8(v), HIGH4);
+    v = exchange(v, xor2(v), HIGH2);
+    v = exchange(v, xor1(v), HIGH1);
+    v = exchange(v, mirror16(v), HIGH8);
+    return clean16(v);
+}
+
+/* Sort the 16 * k keys of r[0..k) (k a power of two, at most 16). */
+NET void sort_regs(vec *r, unsigned k)
+{
+#pragma GCC unroll 16
+    for (unsigned i = 0; i < k; i++)
+        r[i] = sort16(r[i]);
+#pragma GCC unroll 4
+    for (unsigned block = 2; block <= k; block *= 2) {
+        const unsigned half = block / 2;
+#pragma GCC unroll 8
+        for (unsigned base = 0; base < k; base += block) {
+            vec lo[8], hi[8];
+#pragma GCC unroll 8
+            for (unsigned i = 0; i < half; i++) {
+                vec mirrored = mirror16(r[base + block - 1 - i]);
+                lo[i] = _mm512_min_epu32(r[base + i], mirrored);
+                hi[i] = _mm512_max_epu32(r[base + i], mirrored);
+            }
+#pragma GCC unroll 8
+            for (unsigned i = 0; i < half; i++) {
+                r[base + i] = lo[i];
+                r[base + half + i] = hi[i];
+            }
+        }
+#pragma GCC unroll 4
+        for (unsigned d = block / 4; d >= 1; d /= 2) {
+#pragma GCC unroll 16
+            for (unsigned i = 0; i < k; i++) {
+                if ((i & d) == 0) {
+                    vec x = r[i], y = r[i + d];
+                    r[i] = _mm512_min_epu32(x, y);
+                    r[i + d] = _mm512_max_epu32(x, y);
+                }
+            }
+        }
+#pragma GCC unroll 16
+        for (unsigned i = 0; i < k; i++)
+            r[i] = clean16(r[i]);
+    }
+}
+
+/* Load m keys into k registers, sort, store; lanes past m are padding. */
+NET void net(uint32_t *out, const uint32_t *in, size_t m, uint32_t flip, unsigned k)
+{
+    const vec flips = _mm512_set1_epi32((int)flip), pad = _mm512_set1_epi32(-1);
+    vec r[16];
+#pragma GCC unroll 16
+    for (unsigned i = 0; i < k; i++) {
+        size_t left = m > 16 * i ? m - 16 * i : 0;
+        __mmask16 mask = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        r[i] = _mm512_mask_xor_epi32(pad, mask, _mm512_maskz_loadu_epi32(mask, in + 16 * i), flips);
+    }
+    sort_regs(r, k);
+#pragma GCC unroll 16
+    for (unsigned i = 0; i < k; i++) {
+        size_t left = m > 16 * i ? m - 16 * i : 0;
+        __mmask16 mask = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        _mm512_mask_storeu_epi32(out + 16 * i, mask, _mm512_xor_si512(r[i], flips));
+    }
+}
+
+#define NET_OF(K)                                                               \
+    __attribute__((target("avx512f"))) static void net##K(                      \
+        uint32_t *out, const uint32_t *in, size_t m, uint32_t flip)             \
+    {                                                                           \
+        net(out, in, m, flip, K);                                               \
+    }
+NET_OF(1)
+NET_OF(2)
+NET_OF(4)
+NET_OF(8)
+NET_OF(16)
+
+/*
+ * The scatter through write-combining buffers: each digit's keys gather in
+ * a 64-byte buffer, which goes out as one whole cache line when it fills,
+ * streamed past the caches (no read of the line first: measured 1.4x
+ * faster on a million keys, which fit in the caches, and more beyond).
+ * A line that begins before the digit's first place, or ends after its
+ * last, is written with a mask: bytes outside this call's places are never
+ * touched, so threads scattering neighbouring slices share lines safely.
+ */
+/* The digits of 16 keys at src, into d[] (a load and store each, not a
+ * shift by a variable count, which costs three operations on x86). */
+NET void digits16(uint32_t *d, const uint32_t *src, vec flips, __m128i shift, vec mask)
+{
+    vec k = _mm512_xor_si512(_mm512_loadu_si512(src), flips);
+    _mm512_store_si512(d, _mm512_and_si512(_mm512_srl_epi32(k, shift), mask));
+}
+
+__attribute__((target("avx512f"))) void pyffi__count32(const uint32_t *src, size_t m, uint32_t flip,
+                                                       unsigned shift, uint32_t mask,
+                                                       size_t *count, uint32_t range[2])
+{
+    const vec flips = _mm512_set1_epi32((int)flip), masks = _mm512_set1_epi32((int)mask);
+    const __m128i by = _mm_cvtsi32_si128((int)shift);
+    vec least = _mm512_set1_epi32(-1), most = _mm512_setzero_si512();
+    _Alignas(64) uint32_t d[16];
+    size_t i = 0;
+    for (; i + 16 <= m; i += 16) {
+        vec k = _mm512_xor_si512(_mm512_loadu_si512(src + i), flips);
+        least = _mm512_min_epu32(least, k);
+        most = _mm512_max_epu32(most, k);
+        _mm512_store_si512(d, _mm512_and_si512(_mm512_srl_epi32(k, by), masks));
+#pragma GCC unroll 16
+        for (unsigned j = 0; j < 16; j++)
+            count[d[j]]++;
+    }
+    uint32_t lo = _mm512_reduce_min_epu32(least), hi = _mm512_reduce_max_epu32(most);
+    for (; i < m; i++) {
+        uint32_t k = src[i] ^ flip;
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+        count[(k >> shift) & mask]++;
+    }
+    range[0] = lo;
+    range[1] = hi;
+}
+
+__attribute__((target("avx512f"))) void pyffi__split32(uint32_t *dst, const uint32_t *src, size_t m,
+                                                       uint32_t flip, unsigned shift, uint32_t mask,
+                                                       size_t *offset)
+{
+    const vec flips = _mm512_set1_epi32((int)flip), masks = _mm512_set1_epi32((int)mask);
+    const __m128i by = _mm_cvtsi32_si128((int)shift);
+    _Alignas(64) uint32_t d[16];
+    size_t i = 0;
+    for (; i + 16 <= m; i += 16) {
+        digits16(d, src + i, flips, by, masks);
+#pragma GCC unroll 16
+        for (unsigned j = 0; j < 16; j++)
+            dst[offset[d[j]]++] = src[i + j];
+    }
+    for (; i < m; i++)
+        dst[offset[((src[i] ^ flip) >> shift) & mask]++] = src[i];
+}
+
+__attribute__((target("avx512f"))) void pyffi__scatter32(uint32_t *dst, const uint32_t *src,
+                                                         size_t m, uint32_t flip, unsigned shift,
+                                                         uint32_t mask, size_t *offset,
+                                                         pyffi__line *lines, size_t *first)
+{
+    for (uint32_t v = 0; v <= mask; v++)
+        first[v] = offset[v];
+    const vec flips = _mm512_set1_epi32((int)flip), masks = _mm512_set1_epi32((int)mask);
+    const __m128i by = _mm_cvtsi32_si128((int)shift);
+    _Alignas(64) uint32_t d[16];
+    for (size_t i = 0; i < m; i += 16) {
+        unsigned block = m - i < 16 ? (unsigned)(m - i) : 16;
+        if (block == 16) {
+            digits16(d, src + i, flips, by, masks);
+        } else {
+            for (unsigned j = 0; j < block; j++)
+                d[j] = ((src[i + j] ^ flip) >> shift) & mask;
+        }
+        for (unsigned j = 0; j < block; j++) {
+            uint32_t x = src[i + j], v = d[j];
+            size_t p = offset[v]++;
+            if ((p & 15) != 15) {
+                lines[v].key[p & 15] = x;
+                continue;
+            }
+            /* x joins in a register: a load of x's store would stall */
+            size_t line = p - 15;
+            vec keys = _mm512_mask_set1_epi32(_mm512_load_si512(lines[v].key), 0x8000, (int)x);
+            if (line < first[v])
+                _mm512_mask_storeu_epi32(dst + line, (__mmask16)(0xFFFFu << (first[v] - line)),
+                                         keys);
+            else
+                _mm512_stream_si512((void *)(dst + line), keys);
+        }
+    }
+    for (uint32_t v = 0; v <= mask; v++) {
+        size_t p = offset[v], line = p & ~(size_t)15;
+        if (p == line || p == first[v])
+            continue;
+        unsigned from = first[v] > line ? (unsigned)(first[v] - line) : 0;
+        __mmask16 lanes = (__mmask16)(((1u << (p - line)) - 1) & (0xFFFFu << from));
+        _mm512_mask_storeu_epi32(dst + line, lanes, _mm512_load_si512(lines[v].key));
+    }
+    _mm_sfence(); /* streamed lines are seen by the threads that read them next */
+}
+
+bool pyffi__sort32_net_ok(void)
+{
+    return __builtin_cpu_supports("avx512f");
+}
+
+void pyffi__sort32_net(uint32_t *out, const uint32_t *in, size_t m, uint32_t flip)
+{
+    if (m <= 16)
+        net1(out, in, m, flip);
+    else if (m <= 32)
+        net2(out, in, m, flip);
+    else if (m <= 64)
+        net4(out, in, m, flip);
+    else if (m <= 128)
+        net8(out, in, m, flip);
+    else
+        net16(out, in, m, flip);
+}
+
+#else
+
+bool pyffi__sort32_net_ok(void)
+{
+    return false;
+}
+
+void pyffi__sort32_net(uint32_t *out, const uint32_t *in, size_t m, uint32_t flip)
+{
+    (void)out, (void)in, (void)m, (void)flip;
+}
+
+void pyffi__count32(const uint32_t *src, size_t m, uint32_t flip, unsigned shift, uint32_t mask,
+                    size_t *count, uint32_t range[2])
+{
+    (void)src, (void)m, (void)flip, (void)shift, (void)mask, (void)count, (void)range;
+}
+
+void pyffi__split32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip, unsigned shift,
+                    uint32_t mask, size_t *offset)
+{
+    (void)dst, (void)src, (void)m, (void)flip, (void)shift, (void)mask, (void)offset;
+}
+
+void pyffi__scatter32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip, unsigned shift,
+                      uint32_t mask, size_t *offset, pyffi__line *lines, size_t *first)
+{
+    (void)dst, (void)src, (void)m, (void)flip, (void)shift, (void)mask, (void)offset;
+    (void)lines, (void)first;
+}
+
+#endif
