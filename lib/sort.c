@@ -316,16 +316,22 @@ enum {
     BUCKET_SMALL = 64, /* without networks: below this, insertion sort */
     NET_TARGET = 200,  /* splits aim at buckets of about this many keys */
     SAMPLE = 4096,     /* keys that guess which bits vary */
+    SLICES_PER_THREAD = 2,
+    SCRATCH = 1 << 15, /* keys: each thread's in-cache room for a bucket's split */
     LINE = 64
 };
 
-/* What each thread of a 32-bit sort keeps; count is read by all. */
+/* A slice of the array, as one pass over it counted it. */
+typedef struct msd32_slice {
+    size_t count[MSD_BUCKETS]; /* its digits */
+    uint32_t range[2];         /* its smallest and largest key */
+} msd32_slice;
+
+/* What each thread of a 32-bit sort keeps. */
 typedef struct msd32_local {
-    size_t count[MSD_BUCKETS];     /* this slice's digits */
-    size_t offset[MSD_BUCKETS];    /* where they go next */
+    size_t offset[MSD_BUCKETS];    /* where a slice's digits go next */
     size_t first[MSD_BUCKETS];     /* where they went first */
     size_t start[MSD_BUCKETS + 1]; /* where each bucket starts */
-    uint32_t range[2];             /* this slice's smallest and largest key */
 } msd32_local;
 
 typedef struct msd32_job {
@@ -333,8 +339,12 @@ typedef struct msd32_job {
     size_t n;
     uint32_t flip;
     unsigned guess_top;        /* where the keys' varying bits seem to end */
+    unsigned slices;           /* taken by whichever thread is free */
+    msd32_slice *slice;
     msd32_local *local;        /* one per thread */
     pyffi__line (*lines)[MSD_BUCKETS]; /* scatter buffers, one set per thread */
+    uint32_t (*scratch)[SCRATCH];      /* and room to split buckets in cache */
+    atomic_uint claim[3];      /* the next slice to count, count again, scatter */
     atomic_size_t next_bucket;
     bool net; /* with sorting networks and buffered scatters */
     gate *gate;
@@ -460,11 +470,11 @@ static unsigned msd32_digit(size_t n, unsigned top, unsigned *shift)
     return bits;
 }
 
-static void msd32_count(msd32_job *job, msd32_local *mine, size_t lo, size_t hi, unsigned shift,
-                        uint32_t mask)
+static void msd32_count(const msd32_job *job, msd32_slice *slice, size_t lo, size_t hi,
+                        unsigned shift, uint32_t mask)
 {
     if (job->net) {
-        pyffi__count32(job->a + lo, hi - lo, job->flip, shift, mask, mine->count, mine->range);
+        pyffi__count32(job->a + lo, hi - lo, job->flip, shift, mask, slice->count, slice->range);
         return;
     }
     uint32_t least = UINT32_MAX, most = 0;
@@ -472,30 +482,37 @@ static void msd32_count(msd32_job *job, msd32_local *mine, size_t lo, size_t hi,
         uint32_t k = job->a[i] ^ job->flip;
         least = k < least ? k : least;
         most = k > most ? k : most;
-        mine->count[(k >> shift) & mask]++;
+        slice->count[(k >> shift) & mask]++;
     }
-    mine->range[0] = least;
-    mine->range[1] = most;
+    slice->range[0] = least;
+    slice->range[1] = most;
 }
 
+/* The slices are claimed, not assigned: a helper thread can start a
+ * millisecond late on a virtual machine, and the others go on meanwhile.
+ * (Keys equal in order are indistinguishable, so which thread moves which
+ * slice changes nothing in the result.) */
 static void msd32_work(void *arg, unsigned t)
 {
     msd32_job *job = arg;
-    const unsigned threads = job->gate->parties;
-    const size_t n = job->n, lo = n / threads * t, hi = t + 1 == threads ? n : n / threads * (t + 1);
+    const size_t n = job->n, per = n / job->slices;
+    const unsigned slices = job->slices;
     const uint32_t flip = job->flip;
     uint32_t *a = job->a, *tmp = job->tmp;
     msd32_local *mine = &job->local[t];
+#define SLICE_LO(s) (per * (s))
+#define SLICE_HI(s) ((s) + 1 == slices ? n : per * ((s) + 1))
     /* One pass: the range of the keys, and the digit counts for the
      * varying bits guessed from a sample (counted again if wrong). */
     unsigned shift, bits = msd32_digit(n, job->guess_top, &shift);
     uint32_t mask = (UINT32_C(1) << bits) - 1;
-    msd32_count(job, mine, lo, hi, shift, mask);
+    for (unsigned s; (s = atomic_fetch_add(&job->claim[0], 1)) < slices;)
+        msd32_count(job, &job->slice[s], SLICE_LO(s), SLICE_HI(s), shift, mask);
     gate_wait(job->gate);
     uint32_t least = UINT32_MAX, most = 0;
-    for (unsigned u = 0; u < threads; u++) {
-        least = job->local[u].range[0] < least ? job->local[u].range[0] : least;
-        most = job->local[u].range[1] > most ? job->local[u].range[1] : most;
+    for (unsigned s = 0; s < slices; s++) {
+        least = job->slice[s].range[0] < least ? job->slice[s].range[0] : least;
+        most = job->slice[s].range[1] > most ? job->slice[s].range[1] : most;
     }
     if (least == most)
         return; /* all equal */
@@ -503,23 +520,30 @@ static void msd32_work(void *arg, unsigned t)
     if (top != job->guess_top) {
         bits = msd32_digit(n, top, &shift);
         mask = (UINT32_C(1) << bits) - 1;
-        memset(mine->count, 0, sizeof mine->count);
-        msd32_count(job, mine, lo, hi, shift, mask);
+        for (unsigned s; (s = atomic_fetch_add(&job->claim[1], 1)) < slices;) {
+            memset(job->slice[s].count, 0, sizeof job->slice[s].count);
+            msd32_count(job, &job->slice[s], SLICE_LO(s), SLICE_HI(s), shift, mask);
+        }
         gate_wait(job->gate);
     }
-    const size_t buckets = (size_t)mask + 1;
-    slice_offsets(job->local[0].count, sizeof(msd32_local) / sizeof(size_t), threads, t, buckets,
-                  mine->offset, mine->start);
-    mine->start[buckets] = n;
-    if (job->net) {
-        pyffi__scatter32(tmp, a + lo, hi - lo, flip, shift, mask, mine->offset, job->lines[t],
-                         mine->first);
-    } else {
-        for (size_t i = lo; i < hi; i++) {
-            uint32_t x = a[i];
-            tmp[mine->offset[((x ^ flip) >> shift) & mask]++] = x;
+    const size_t buckets = (size_t)mask + 1, stride = sizeof(msd32_slice) / sizeof(size_t);
+    for (unsigned s; (s = atomic_fetch_add(&job->claim[2], 1)) < slices;) {
+        size_t lo = SLICE_LO(s), hi = SLICE_HI(s);
+        slice_offsets(job->slice[0].count, stride, slices, s, buckets, mine->offset, NULL);
+        if (job->net) {
+            pyffi__scatter32(tmp, a + lo, hi - lo, flip, shift, mask, mine->offset, job->lines[t],
+                             mine->first);
+        } else {
+            for (size_t i = lo; i < hi; i++) {
+                uint32_t x = a[i];
+                tmp[mine->offset[((x ^ flip) >> shift) & mask]++] = x;
+            }
         }
     }
+#undef SLICE_LO
+#undef SLICE_HI
+    slice_offsets(job->slice[0].count, stride, slices, 0, buckets, mine->offset, mine->start);
+    mine->start[buckets] = n;
     gate_wait(job->gate);
     for (;;) { /* buckets, a few at a time, by whichever thread is free */
         size_t v = atomic_fetch_add(&job->next_bucket, 8);
@@ -527,8 +551,8 @@ static void msd32_work(void *arg, unsigned t)
             break;
         for (size_t end = v + 8 < buckets ? v + 8 : buckets; v < end; v++) {
             size_t b = mine->start[v], m = mine->start[v + 1] - b;
-            if (m > 0 && job->net)
-                net_bucket(tmp + b, a + b, a + b, m, flip, shift);
+            if (m > 0 && job->net) /* split in cache, not in a's lines */
+                net_bucket(tmp + b, m <= SCRATCH ? job->scratch[t] : a + b, a + b, m, flip, shift);
             else if (m > 0)
                 msd32_bucket(tmp + b, a + b, a + b, m, flip, shift);
         }
@@ -544,11 +568,12 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         return PYFFI_OK;
     }
     unsigned threads = threads_for(n);
-    /* One block, on cache lines: the scatter buffers, each thread's
-     * counts and offsets, then the scratch array. */
-    const size_t lines = net ? sizeof(pyffi__line[MSD_BUCKETS]) * threads : 0,
-                 locals = (sizeof(msd32_local) * threads + LINE - 1) & ~(size_t)(LINE - 1),
-                 head = LINE + lines + locals;
+    /* One block, on cache lines: the scatter buffers and bucket scratch,
+     * each thread's offsets, the slices' counts, then the scratch array. */
+    const unsigned slices = threads == 1 ? 1 : SLICES_PER_THREAD * threads;
+    const size_t lines = net ? (sizeof(pyffi__line[MSD_BUCKETS]) + sizeof(uint32_t[SCRATCH])) * threads : 0,
+                 locals = sizeof(msd32_local) * threads + sizeof(msd32_slice) * slices,
+                 head = 2 * LINE + lines + locals;
     if (n > (SIZE_MAX - head) / sizeof *a)
         return pyffi__fail(PYFFI_NOMEM, "%s: %zu elements cannot be buffered", func, n);
     char *block = malloc(head + n * sizeof *a);
@@ -557,9 +582,13 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
     char *at = (char *)(((uintptr_t)block + LINE - 1) & ~(uintptr_t)(LINE - 1));
     msd32_job job = {.a = a, .n = n, .flip = flip, .net = net};
     job.lines = (pyffi__line(*)[MSD_BUCKETS])(void *)at;
+    job.scratch = (uint32_t(*)[SCRATCH])(void *)(at + sizeof(pyffi__line[MSD_BUCKETS]) * threads);
     job.local = (msd32_local *)(void *)(at + lines);
-    memset(job.local, 0, sizeof(msd32_local) * threads);
-    job.tmp = (uint32_t *)(void *)(at + lines + locals);
+    job.slice = (msd32_slice *)(void *)(at + lines + sizeof(msd32_local) * threads);
+    job.slices = slices;
+    memset(job.slice, 0, sizeof(msd32_slice) * slices);
+    job.tmp = (uint32_t *)(void *)(((uintptr_t)(at + lines + locals) + LINE - 1) &
+                                   ~(uintptr_t)(LINE - 1));
     pyffi__huge_pages(job.tmp, n * sizeof *a);
     uint32_t least = UINT32_MAX, most = 0;
     for (size_t i = 0; i < n && i < SAMPLE; i++) {
@@ -568,6 +597,8 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         most = k > most ? k : most;
     }
     job.guess_top = least == most ? 0 : 32 - (unsigned)__builtin_clz(least ^ most);
+    for (unsigned i = 0; i < 3; i++)
+        atomic_init(&job.claim[i], 0);
     atomic_init(&job.next_bucket, 0);
     team tm = {.work = msd32_work, .job = &job};
     job.gate = &tm.gate;
