@@ -298,7 +298,7 @@ DEFINE_RADIX(radix_u64, uint64_t, 64)
  * 32-bit keys: one MSD pass, then every bucket on its own in cache.
  *
  * One pass counts the MSD digit and finds the smallest and largest key:
- * the digit is the top 8..12 (more for bigger arrays) of the bits that
+ * the digit is the top 8..11 (more for bigger arrays) of the bits that
  * vary between them, guessed from a sample and counted again if the guess
  * was wrong. The digit's pass scatters the array into tmp like an LSD pass
  * (in parallel slices). Each bucket then holds keys that differ only in
@@ -311,13 +311,14 @@ DEFINE_RADIX(radix_u64, uint64_t, 64)
  * bits. Without it, each bucket is LSD-sorted with 8-bit digits.
  */
 enum {
-    MSD_MAX_BITS = 12,
+    MSD_MAX_BITS = 11,
+    MSD_TARGET = 2048, /* keys a bucket of the first pass aims at */
     MSD_BUCKETS = 1 << MSD_MAX_BITS,
     BUCKET_SMALL = 64, /* without networks: below this, insertion sort */
     NET_TARGET = 200,  /* splits aim at buckets of about this many keys */
     SAMPLE = 4096,     /* keys that guess which bits vary */
     SLICES_PER_THREAD = 2,
-    SCRATCH = 1 << 15, /* keys: each thread's in-cache room for a bucket's split */
+    SCRATCH = 1 << 16, /* keys: each thread's in-cache room for a bucket's split */
     LINE = 64
 };
 
@@ -459,11 +460,11 @@ static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, ui
 }
 
 /* The MSD digit of n keys whose varying bits end at top: the top `bits`
- * of them (8..MSD_MAX_BITS: buckets of about 256 keys where it can), from
- * bit *shift. */
+ * of them (8..MSD_MAX_BITS: buckets of about MSD_TARGET keys where it
+ * can), from bit *shift. */
 static unsigned msd32_digit(size_t n, unsigned top, unsigned *shift)
 {
-    unsigned bits = log2_up((n + PYFFI__NET32_MAX - 1) / PYFFI__NET32_MAX);
+    unsigned bits = log2_up((n + MSD_TARGET - 1) / MSD_TARGET);
     bits = bits < 8 ? 8 : bits > MSD_MAX_BITS ? MSD_MAX_BITS : bits;
     bits = bits > top ? top : bits;
     *shift = top - bits;
