@@ -55,7 +55,7 @@ def bench_sort(sizes: list[int]) -> None:
     print("\nsort_array (ratio = peer time / pyffi time)")
     rng = np.random.default_rng(2026)
     for n in sizes:
-        rounds = 15 if n <= 10**6 else 3
+        rounds = 15 if n <= 10**6 else 7
         for dtype in ("int32", "int64", "float64"):
             if dtype.startswith("float"):
                 x = rng.standard_normal(n).astype(dtype)
