@@ -308,17 +308,21 @@ PYFFI_API pyffi_status pyffi_utf8_to_lowercase(char **out, size_t *out_len,
 
 /**
  * Sort @p n int32_t values ascending, in place (a radix sort: one MSD pass,
- * then LSD within each bucket; equal integers are indistinguishable, so
- * stability is moot). Arrays of 2^18 elements or more are sorted by as
- * many threads as the process may run on (at most 4).
+ * then each bucket in cache: by sorting networks in AVX-512 registers where
+ * the CPU has them, else by LSD passes; equal integers are
+ * indistinguishable, so stability is moot). Arrays of 2^18 elements or more
+ * are sorted by as many threads as the process may run on (at most 4).
  *
  * @return PYFFI_OK; PYFFI_INVALID_ARGUMENT if @p xs is NULL and @p n is not 0;
- *         or PYFFI_NOMEM (a scratch buffer of @p n elements is needed when
- *         n >= 48), with @p xs untouched.
+ *         or PYFFI_NOMEM (a scratch buffer of @p n elements is needed, except
+ *         for n < 2 or, with AVX-512, n <= 256), with @p xs untouched.
  * Ownership: @p xs is borrowed for the call.
  */
 PYFFI_API pyffi_status pyffi_sort_i32(int32_t *xs, size_t n);
-/** As pyffi_sort_i32(), for int64_t (LSD radix passes, each run by all the threads). */
+/**
+ * As pyffi_sort_i32(), for int64_t: LSD radix passes, each run by all the
+ * threads; the scratch buffer is needed when n >= 48.
+ */
 PYFFI_API pyffi_status pyffi_sort_i64(int64_t *xs, size_t n);
 /** As pyffi_sort_i32(), for uint32_t. */
 PYFFI_API pyffi_status pyffi_sort_u32(uint32_t *xs, size_t n);
