@@ -315,7 +315,6 @@ enum {
     MSD_TARGET = 2048, /* keys a bucket of the first pass aims at */
     MSD_BUCKETS = 1 << MSD_MAX_BITS,
     BUCKET_SMALL = 64, /* without networks: below this, insertion sort */
-    NET_TARGET = 200,  /* splits aim at buckets of about this many keys */
     SAMPLE = 4096,     /* keys that guess which bits vary */
     SLICES_PER_THREAD = 2,
     SCRATCH = 1 << 16, /* keys: each thread's in-cache room for a bucket's split */
@@ -416,11 +415,17 @@ static unsigned log2_up(size_t x)
     return x <= 1 ? 0 : (unsigned)(64 - __builtin_clzll((unsigned long long)(x - 1)));
 }
 
+/* The highest bit that differs between two keys, plus one (0: equal). */
+static unsigned top_bit(uint32_t least, uint32_t most)
+{
+    return least == most ? 0 : 32 - (unsigned)__builtin_clz(least ^ most);
+}
+
 /* With networks: sort the m keys at src (differing only in their low
  * `bits` bits) into out, which is src or alt (scratch of m elements).
- * Bigger buckets than a network takes are split by the top 2..8 of the
- * bits that vary in them, into buckets of about NET_TARGET keys (at least
- * two non-empty: the recursion is at most 10 deep, 2 KiB of stack each). */
+ * Bigger buckets than a network takes are halved by the top bit that
+ * varies, with AVX-512 compress: each half's range gives the bit that
+ * varies in it next, so bits that do not vary cost nothing. */
 static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, uint32_t flip,
                        unsigned bits)
 {
@@ -428,35 +433,17 @@ static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, ui
         pyffi__sort32_net(out, src, m, flip);
         return;
     }
-    unsigned width = log2_up((m + NET_TARGET - 1) / NET_TARGET);
-    width = width > 8 ? 8 : width < 2 ? 2 : width;
-    width = width > bits ? bits : width;
-    unsigned shift = bits - width;
-    uint32_t mask = (UINT32_C(1) << width) - 1, range[2];
-    size_t count[257] = {0};
-    pyffi__count32(src, m, flip, shift, mask, count + 1, range);
-    if (range[0] == range[1]) { /* all equal */
+    if (bits == 0) { /* all equal */
         if (src != out)
             memcpy(out, src, m * sizeof *out);
         return;
     }
-    unsigned top = 32 - (unsigned)__builtin_clz(range[0] ^ range[1]);
-    if (top < bits) { /* fewer bits vary: count the digit below them */
-        bits = top;
-        width = width > bits ? bits : width;
-        shift = bits - width;
-        mask = (UINT32_C(1) << width) - 1;
-        memset(count, 0, sizeof count);
-        pyffi__count32(src, m, flip, shift, mask, count + 1, range);
-    }
-    for (unsigned v = 1; v <= mask + 1; v++)
-        count[v] += count[v - 1];
-    pyffi__split32(alt, src, m, flip, shift, mask, count); /* count[v]: now v's end */
-    for (unsigned v = 0; v <= mask; v++) {
-        size_t b = v ? count[v - 1] : 0, c = count[v] - b;
-        if (c > 0)
-            net_bucket(alt + b, src + b, out + b, c, flip, shift);
-    }
+    uint32_t range[4];
+    size_t low = pyffi__partition32(alt, src, m, flip, bits - 1, range);
+    if (low > 0)
+        net_bucket(alt, src, out, low, flip, top_bit(range[0], range[1]));
+    if (low < m)
+        net_bucket(alt + low, src + low, out + low, m - low, flip, top_bit(range[2], range[3]));
 }
 
 /* The MSD digit of n keys whose varying bits end at top: the top `bits`

@@ -203,22 +203,39 @@ __attribute__((target("avx512f"))) void pyffi__count32(const uint32_t *src, size
     range[1] = hi;
 }
 
-__attribute__((target("avx512f"))) void pyffi__split32(uint32_t *dst, const uint32_t *src, size_t m,
-                                                       uint32_t flip, unsigned shift, uint32_t mask,
-                                                       size_t *offset)
+__attribute__((target("avx512f,popcnt"))) size_t pyffi__partition32(uint32_t *dst,
+                                                                    const uint32_t *src,
+                                                                    size_t m, uint32_t flip,
+                                                                    unsigned bit,
+                                                                    uint32_t range[4])
 {
-    const vec flips = _mm512_set1_epi32((int)flip), masks = _mm512_set1_epi32((int)mask);
-    const __m128i by = _mm_cvtsi32_si128((int)shift);
-    _Alignas(64) uint32_t d[16];
-    size_t i = 0;
-    for (; i + 16 <= m; i += 16) {
-        digits16(d, src + i, flips, by, masks);
-#pragma GCC unroll 16
-        for (unsigned j = 0; j < 16; j++)
-            dst[offset[d[j]]++] = src[i + j];
+    const vec flips = _mm512_set1_epi32((int)flip), bits = _mm512_set1_epi32((int)(1u << bit));
+    vec low_min = _mm512_set1_epi32(-1), low_max = _mm512_setzero_si512();
+    vec high_min = low_min, high_max = low_max;
+    size_t lo = 0, hi = m;
+    for (size_t i = 0; i < m; i += 16) {
+        __mmask16 valid = m - i >= 16 ? 0xFFFF : (__mmask16)((1u << (m - i)) - 1);
+        vec x = _mm512_maskz_loadu_epi32(valid, src + i), k = _mm512_xor_si512(x, flips);
+        __mmask16 high = _mm512_mask_test_epi32_mask(valid, k, bits),
+                  low = (__mmask16)(valid & ~high);
+        unsigned n_low = (unsigned)__builtin_popcount(low),
+                 n_high = (unsigned)__builtin_popcount(high);
+        _mm512_mask_storeu_epi32(dst + lo, (__mmask16)((1u << n_low) - 1),
+                                 _mm512_maskz_compress_epi32(low, x));
+        hi -= n_high;
+        _mm512_mask_storeu_epi32(dst + hi, (__mmask16)((1u << n_high) - 1),
+                                 _mm512_maskz_compress_epi32(high, x));
+        lo += n_low;
+        low_min = _mm512_mask_min_epu32(low_min, low, low_min, k);
+        low_max = _mm512_mask_max_epu32(low_max, low, low_max, k);
+        high_min = _mm512_mask_min_epu32(high_min, high, high_min, k);
+        high_max = _mm512_mask_max_epu32(high_max, high, high_max, k);
     }
-    for (; i < m; i++)
-        dst[offset[((src[i] ^ flip) >> shift) & mask]++] = src[i];
+    range[0] = _mm512_reduce_min_epu32(low_min);
+    range[1] = _mm512_reduce_max_epu32(low_max);
+    range[2] = _mm512_reduce_min_epu32(high_min);
+    range[3] = _mm512_reduce_max_epu32(high_max);
+    return lo;
 }
 
 __attribute__((target("avx512f"))) void pyffi__scatter32(uint32_t *dst, const uint32_t *src,
@@ -298,10 +315,11 @@ void pyffi__count32(const uint32_t *src, size_t m, uint32_t flip, unsigned shift
     (void)src, (void)m, (void)flip, (void)shift, (void)mask, (void)count, (void)range;
 }
 
-void pyffi__split32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip, unsigned shift,
-                    uint32_t mask, size_t *offset)
+size_t pyffi__partition32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip,
+                          unsigned bit, uint32_t range[4])
 {
-    (void)dst, (void)src, (void)m, (void)flip, (void)shift, (void)mask, (void)offset;
+    (void)dst, (void)src, (void)m, (void)flip, (void)bit, (void)range;
+    return 0;
 }
 
 void pyffi__scatter32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip, unsigned shift,

@@ -39,18 +39,21 @@ __attribute__((visibility("hidden"))) void pyffi__count32(const uint32_t *src, s
                                                            uint32_t range[2]);
 
 /*
- * Move the m keys at src to dst by digit ((key ^ flip) >> shift) & mask:
- * digit v's next key goes to dst[offset[v]++] (for arrays in cache). Only
- * call it when pyffi__sort32_net_ok().
+ * Move the m keys at src to dst by one bit of key ^ flip: those where it
+ * is 0 to the start of dst, in order, those where it is 1 to the end (in
+ * no particular order). Returns how many have it 0; range gets the
+ * smallest and largest key ^ flip of each side (UINT32_MAX and 0 for an
+ * empty side). Only call it when pyffi__sort32_net_ok().
  */
-__attribute__((visibility("hidden"))) void pyffi__split32(uint32_t *dst, const uint32_t *src,
-                                                           size_t m, uint32_t flip,
-                                                           unsigned shift, uint32_t mask,
-                                                           size_t *offset);
+__attribute__((visibility("hidden"))) size_t pyffi__partition32(uint32_t *dst,
+                                                                 const uint32_t *src, size_t m,
+                                                                 uint32_t flip, unsigned bit,
+                                                                 uint32_t range[4]);
 
 /*
- * The same through a cache line of buffer per digit: move the m keys at src to dst by digit ((key ^ flip) >> shift) & mask:
- * digit v's next key goes to dst[offset[v]++]. dst is 64-byte aligned;
+ * Move the m keys at src to dst by digit ((key ^ flip) >> shift) & mask,
+ * through a cache line of buffer per digit: digit v's next key goes to
+ * dst[offset[v]++]. dst is 64-byte aligned;
  * lines[] and first[] are scratch of mask + 1 entries. Places of dst this
  * call does not fill are never written, so threads may scatter slices into
  * one dst. Only call it when pyffi__sort32_net_ok().

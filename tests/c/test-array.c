@@ -114,6 +114,47 @@ static void test_scatter32(void)
     CHECK(memcmp(offset, second, sizeof offset) == 0 && memcmp(half, again, sizeof half) == 0);
 }
 
+/* The halving by one bit: lows first in order, highs after, each side's
+ * range, and an empty side's range as documented. */
+static void test_partition32(void)
+{
+    if (!pyffi__sort32_net_ok())
+        return;
+    enum { M = 1000 };
+    static uint32_t src[M], dst[M + 1];
+    for (size_t m = 1; m <= M; m += 37) {
+        size_t lows = 0;
+        uint32_t low_least = UINT32_MAX, high_most = 0;
+        for (size_t i = 0; i < m; i++) {
+            src[i] = (uint32_t)next();
+            uint32_t k = src[i] ^ 5;
+            if ((k & (1u << 20)) == 0) {
+                lows++;
+                low_least = k < low_least ? k : low_least;
+            } else {
+                high_most = k > high_most ? k : high_most;
+            }
+        }
+        dst[m] = 0xDEADBEEF;
+        uint32_t range[4];
+        CHECK(pyffi__partition32(dst, src, m, 5, 20, range) == lows);
+        CHECK(dst[m] == 0xDEADBEEF);
+        size_t j = 0, highs = 0;
+        for (size_t i = 0; i < m; i++)
+            if (((src[i] ^ 5) & (1u << 20)) == 0)
+                CHECK(dst[j++] == src[i]); /* the lows keep their order */
+        for (size_t i = lows; i < m; i++)
+            highs += ((dst[i] ^ 5) & (1u << 20)) != 0;
+        CHECK(highs == m - lows);
+        CHECK(range[0] == low_least && range[3] == high_most);
+    }
+    uint32_t same[20], out[20], range[4];
+    for (size_t i = 0; i < 20; i++)
+        same[i] = 3;
+    CHECK(pyffi__partition32(out, same, 20, 0, 7, range) == 20);
+    CHECK(range[0] == 3 && range[1] == 3 && range[2] == UINT32_MAX && range[3] == 0);
+}
+
 /* The networks alone: every length they take, against qsort. */
 static void test_networks(void)
 {
@@ -135,6 +176,7 @@ static void test_networks(void)
 int main(void)
 {
     test_networks();
+    test_partition32();
     test_scatter32();
     test_sort32_paths();
     static const size_t sizes[] = {0, 1, 2, 47, 48, 1000, 100000};
