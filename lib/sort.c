@@ -318,6 +318,7 @@ enum {
     SAMPLE = 4096,     /* keys that guess which bits vary */
     SLICES_PER_THREAD = 2,
     SCRATCH = 1 << 16, /* keys: each thread's in-cache room for a bucket's split */
+    SPLIT_FROM = 8192, /* keys: bigger buckets are split by a digit, not halved */
     LINE = 64
 };
 
@@ -423,9 +424,11 @@ static unsigned top_bit(uint32_t least, uint32_t most)
 
 /* With networks: sort the m keys at src (differing only in their low
  * `bits` bits) into out, which is src or alt (scratch of m elements).
- * Bigger buckets than a network takes are halved by the top bit that
- * varies, with AVX-512 compress: each half's range gives the bit that
- * varies in it next, so bits that do not vary cost nothing. */
+ * Bigger buckets than a network takes are split: those over SPLIT_FROM
+ * keys by an MSD pass on up to 8 of their top bits, smaller ones halved by
+ * their top varying bit with AVX-512 compress (cheaper per bit, but one
+ * pass per bit). Each half's range gives the bit that varies in it next,
+ * so bits that do not vary cost nothing. */
 static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, uint32_t flip,
                        unsigned bits)
 {
@@ -436,6 +439,28 @@ static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, ui
     if (bits == 0) { /* all equal */
         if (src != out)
             memcpy(out, src, m * sizeof *out);
+        return;
+    }
+    if (m > SPLIT_FROM && bits > 1) {
+        unsigned width = log2_up(m / PYFFI__NET32_MAX);
+        width = width > 8 ? 8 : width > bits ? bits : width;
+        const unsigned shift = bits - width;
+        const uint32_t mask = (UINT32_C(1) << width) - 1;
+        size_t count[257] = {0};
+        uint32_t range[2];
+        pyffi__count32(src, m, flip, shift, mask, count + 1, range);
+        if (top_bit(range[0], range[1]) <= shift) { /* the digit does not vary */
+            net_bucket(src, alt, out, m, flip, top_bit(range[0], range[1]));
+            return;
+        }
+        for (unsigned v = 1; v <= mask + 1; v++)
+            count[v] += count[v - 1];
+        pyffi__split32(alt, src, m, flip, shift, mask, count); /* count[v]: now v's end */
+        for (unsigned v = 0; v <= mask; v++) {
+            size_t b = v ? count[v - 1] : 0, c = count[v] - b;
+            if (c > 0)
+                net_bucket(alt + b, src + b, out + b, c, flip, shift);
+        }
         return;
     }
     uint32_t range[4];
@@ -556,11 +581,24 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         return PYFFI_OK;
     }
     unsigned threads = threads_for(n);
+    if (net && n < 2 * (size_t)PER_THREAD) { /* in cache: halved by bits down to networks */
+        if (n > SIZE_MAX / sizeof *a)
+            return pyffi__fail(PYFFI_NOMEM, "%s: %zu elements cannot be buffered", func, n);
+        uint32_t *tmp = malloc(n * sizeof *a), range[2];
+        if (tmp == NULL)
+            return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func, n);
+        size_t all = 0;
+        pyffi__count32(a, n, flip, 0, 0, &all, range);
+        net_bucket(a, tmp, a, n, flip, top_bit(range[0], range[1]));
+        free(tmp);
+        return PYFFI_OK;
+    }
     /* One block, on cache lines: the scatter buffers and bucket scratch,
      * each thread's offsets, the slices' counts, then the scratch array. */
     const unsigned slices = threads == 1 ? 1 : SLICES_PER_THREAD * threads;
-    const size_t lines = net ? (sizeof(pyffi__line[MSD_BUCKETS]) + sizeof(uint32_t[SCRATCH])) * threads : 0,
-                 locals = sizeof(msd32_local) * threads + sizeof(msd32_slice) * slices,
+    const size_t lines =
+        net ? (sizeof(pyffi__line[MSD_BUCKETS]) + sizeof(uint32_t[SCRATCH])) * threads : 0;
+    const size_t locals = sizeof(msd32_local) * threads + sizeof(msd32_slice) * slices,
                  head = 2 * LINE + lines + locals;
     if (n > (SIZE_MAX - head) / sizeof *a)
         return pyffi__fail(PYFFI_NOMEM, "%s: %zu elements cannot be buffered", func, n);

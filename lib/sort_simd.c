@@ -238,6 +238,24 @@ __attribute__((target("avx512f,popcnt"))) size_t pyffi__partition32(uint32_t *ds
     return lo;
 }
 
+__attribute__((target("avx512f"))) void pyffi__split32(uint32_t *dst, const uint32_t *src, size_t m,
+                                                       uint32_t flip, unsigned shift, uint32_t mask,
+                                                       size_t *offset)
+{
+    const vec flips = _mm512_set1_epi32((int)flip), masks = _mm512_set1_epi32((int)mask);
+    const __m128i by = _mm_cvtsi32_si128((int)shift);
+    _Alignas(64) uint32_t d[16];
+    size_t i = 0;
+    for (; i + 16 <= m; i += 16) {
+        digits16(d, src + i, flips, by, masks);
+#pragma GCC unroll 16
+        for (unsigned j = 0; j < 16; j++)
+            dst[offset[d[j]]++] = src[i + j];
+    }
+    for (; i < m; i++)
+        dst[offset[((src[i] ^ flip) >> shift) & mask]++] = src[i];
+}
+
 __attribute__((target("avx512f"))) void pyffi__scatter32(uint32_t *dst, const uint32_t *src,
                                                          size_t m, uint32_t flip, unsigned shift,
                                                          uint32_t mask, size_t *offset,
@@ -320,6 +338,12 @@ size_t pyffi__partition32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t
 {
     (void)dst, (void)src, (void)m, (void)flip, (void)bit, (void)range;
     return 0;
+}
+
+void pyffi__split32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip, unsigned shift,
+                    uint32_t mask, size_t *offset)
+{
+    (void)dst, (void)src, (void)m, (void)flip, (void)shift, (void)mask, (void)offset;
 }
 
 void pyffi__scatter32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip, unsigned shift,

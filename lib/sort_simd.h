@@ -51,6 +51,16 @@ __attribute__((visibility("hidden"))) size_t pyffi__partition32(uint32_t *dst,
                                                                  uint32_t range[4]);
 
 /*
+ * Move the m keys at src to dst by digit ((key ^ flip) >> shift) & mask:
+ * digit v's next key goes to dst[offset[v]++] (for arrays in cache). Only
+ * call it when pyffi__sort32_net_ok().
+ */
+__attribute__((visibility("hidden"))) void pyffi__split32(uint32_t *dst, const uint32_t *src,
+                                                           size_t m, uint32_t flip,
+                                                           unsigned shift, uint32_t mask,
+                                                           size_t *offset);
+
+/*
  * Move the m keys at src to dst by digit ((key ^ flip) >> shift) & mask,
  * through a cache line of buffer per digit: digit v's next key goes to
  * dst[offset[v]++]. dst is 64-byte aligned;
