@@ -326,6 +326,7 @@ enum {
 typedef struct msd32_slice {
     size_t count[MSD_BUCKETS]; /* its digits */
     uint32_t range[2];         /* its smallest and largest key */
+    uint32_t again[2];         /* the same, from a second count (unread) */
 } msd32_slice;
 
 /* What each thread of a 32-bit sort keeps. */
@@ -346,9 +347,9 @@ typedef struct msd32_job {
     pyffi__line (*lines)[MSD_BUCKETS]; /* scatter buffers, one set per thread */
     uint32_t (*scratch)[SCRATCH];      /* and room to split buckets in cache */
     atomic_uint claim[3];      /* the next slice to count, count again, scatter */
+    atomic_uint done[3];       /* slices counted, counted again, scattered */
     atomic_size_t next_bucket;
     bool net; /* with sorting networks and buffered scatters */
-    gate *gate;
 } msd32_job;
 
 /* Without networks: sort the m keys at src (differing only in their low
@@ -484,10 +485,10 @@ static unsigned msd32_digit(size_t n, unsigned top, unsigned *shift)
 }
 
 static void msd32_count(const msd32_job *job, msd32_slice *slice, size_t lo, size_t hi,
-                        unsigned shift, uint32_t mask)
+                        unsigned shift, uint32_t mask, uint32_t range[2])
 {
     if (job->net) {
-        pyffi__count32(job->a + lo, hi - lo, job->flip, shift, mask, slice->count, slice->range);
+        pyffi__count32(job->a + lo, hi - lo, job->flip, shift, mask, slice->count, range);
         return;
     }
     uint32_t least = UINT32_MAX, most = 0;
@@ -497,14 +498,27 @@ static void msd32_count(const msd32_job *job, msd32_slice *slice, size_t lo, siz
         most = k > most ? k : most;
         slice->count[(k >> shift) & mask]++;
     }
-    slice->range[0] = least;
-    slice->range[1] = most;
+    range[0] = least;
+    range[1] = most;
 }
 
-/* The slices are claimed, not assigned: a helper thread can start a
- * millisecond late on a virtual machine, and the others go on meanwhile.
- * (Keys equal in order are indistinguishable, so which thread moves which
- * slice changes nothing in the result.) */
+/* Until every slice of a phase is done (by whichever threads took them). */
+static void await_slices(atomic_uint *done, unsigned slices)
+{
+    for (unsigned i = 0; atomic_load_explicit(done, memory_order_acquire) < slices; i++) {
+        if (i < GATE_SPINS)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+/* The slices are claimed, not assigned, and no thread waits for another
+ * to arrive: a helper thread can start milliseconds late on a virtual
+ * machine (or not get a CPU at all for a while); the others go on
+ * meanwhile, and it joins whatever work is left. A phase ends when all of
+ * its slices are done. (Keys equal in order are indistinguishable, so
+ * which thread moves which slice changes nothing in the result.) */
 static void msd32_work(void *arg, unsigned t)
 {
     msd32_job *job = arg;
@@ -519,9 +533,12 @@ static void msd32_work(void *arg, unsigned t)
      * varying bits guessed from a sample (counted again if wrong). */
     unsigned shift, bits = msd32_digit(n, job->guess_top, &shift);
     uint32_t mask = (UINT32_C(1) << bits) - 1;
-    for (unsigned s; (s = atomic_fetch_add(&job->claim[0], 1)) < slices;)
-        msd32_count(job, &job->slice[s], SLICE_LO(s), SLICE_HI(s), shift, mask);
-    gate_wait(job->gate);
+    for (unsigned s; (s = atomic_fetch_add(&job->claim[0], 1)) < slices;) {
+        msd32_count(job, &job->slice[s], SLICE_LO(s), SLICE_HI(s), shift, mask,
+                    job->slice[s].range);
+        atomic_fetch_add_explicit(&job->done[0], 1, memory_order_release);
+    }
+    await_slices(&job->done[0], slices);
     uint32_t least = UINT32_MAX, most = 0;
     for (unsigned s = 0; s < slices; s++) {
         least = job->slice[s].range[0] < least ? job->slice[s].range[0] : least;
@@ -535,9 +552,11 @@ static void msd32_work(void *arg, unsigned t)
         mask = (UINT32_C(1) << bits) - 1;
         for (unsigned s; (s = atomic_fetch_add(&job->claim[1], 1)) < slices;) {
             memset(job->slice[s].count, 0, sizeof job->slice[s].count);
-            msd32_count(job, &job->slice[s], SLICE_LO(s), SLICE_HI(s), shift, mask);
+            msd32_count(job, &job->slice[s], SLICE_LO(s), SLICE_HI(s), shift, mask,
+                        job->slice[s].again);
+            atomic_fetch_add_explicit(&job->done[1], 1, memory_order_release);
         }
-        gate_wait(job->gate);
+        await_slices(&job->done[1], slices);
     }
     const size_t buckets = (size_t)mask + 1, stride = sizeof(msd32_slice) / sizeof(size_t);
     for (unsigned s; (s = atomic_fetch_add(&job->claim[2], 1)) < slices;) {
@@ -552,12 +571,13 @@ static void msd32_work(void *arg, unsigned t)
                 tmp[mine->offset[((x ^ flip) >> shift) & mask]++] = x;
             }
         }
+        atomic_fetch_add_explicit(&job->done[2], 1, memory_order_release);
     }
 #undef SLICE_LO
 #undef SLICE_HI
     slice_offsets(job->slice[0].count, stride, slices, 0, buckets, mine->offset, mine->start);
     mine->start[buckets] = n;
-    gate_wait(job->gate);
+    await_slices(&job->done[2], slices);
     for (;;) { /* buckets, a few at a time, by whichever thread is free */
         size_t v = atomic_fetch_add(&job->next_bucket, 8);
         if (v >= buckets)
@@ -623,11 +643,12 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         most = k > most ? k : most;
     }
     job.guess_top = least == most ? 0 : 32 - (unsigned)__builtin_clz(least ^ most);
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < 3; i++) {
         atomic_init(&job.claim[i], 0);
+        atomic_init(&job.done[i], 0);
+    }
     atomic_init(&job.next_bucket, 0);
     team tm = {.work = msd32_work, .job = &job};
-    job.gate = &tm.gate;
     team_run(&tm, threads);
     free(block);
     return PYFFI_OK;
