@@ -23,6 +23,7 @@ pyffi_status pyffi_create_array(int64_t **out, size_t *out_len, int64_t divisor,
     if (xs == NULL)
         return pyffi__fail(PYFFI_NOMEM, "create_array: out of memory for %llu elements",
                            (unsigned long long)count);
+    pyffi__huge_pages(xs, (size_t)count * sizeof(int64_t)); /* before the first touch */
     for (uint64_t k = 0; k < count; k++)
         xs[k] = (int64_t)((k + 1) * d);
     *out = xs;
