@@ -607,8 +607,7 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         uint32_t *tmp = malloc(n * sizeof *a), range[2];
         if (tmp == NULL)
             return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func, n);
-        size_t all = 0;
-        pyffi__count32(a, n, flip, 0, 0, &all, range);
+        pyffi__range32(a, n, flip, range);
         net_bucket(a, tmp, a, n, flip, top_bit(range[0], range[1]));
         free(tmp);
         return PYFFI_OK;

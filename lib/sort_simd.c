@@ -203,6 +203,21 @@ __attribute__((target("avx512f"))) void pyffi__count32(const uint32_t *src, size
     range[1] = hi;
 }
 
+__attribute__((target("avx512f"))) void pyffi__range32(const uint32_t *src, size_t m,
+                                                       uint32_t flip, uint32_t range[2])
+{
+    const vec flips = _mm512_set1_epi32((int)flip);
+    vec least = _mm512_set1_epi32(-1), most = _mm512_setzero_si512();
+    for (size_t i = 0; i < m; i += 16) {
+        __mmask16 valid = m - i >= 16 ? 0xFFFF : (__mmask16)((1u << (m - i)) - 1);
+        vec k = _mm512_xor_si512(_mm512_maskz_loadu_epi32(valid, src + i), flips);
+        least = _mm512_mask_min_epu32(least, valid, least, k);
+        most = _mm512_mask_max_epu32(most, valid, most, k);
+    }
+    range[0] = _mm512_reduce_min_epu32(least);
+    range[1] = _mm512_reduce_max_epu32(most);
+}
+
 __attribute__((target("avx512f,popcnt"))) size_t pyffi__partition32(uint32_t *dst,
                                                                     const uint32_t *src,
                                                                     size_t m, uint32_t flip,
@@ -331,6 +346,11 @@ void pyffi__count32(const uint32_t *src, size_t m, uint32_t flip, unsigned shift
                     size_t *count, uint32_t range[2])
 {
     (void)src, (void)m, (void)flip, (void)shift, (void)mask, (void)count, (void)range;
+}
+
+void pyffi__range32(const uint32_t *src, size_t m, uint32_t flip, uint32_t range[2])
+{
+    (void)src, (void)m, (void)flip, (void)range;
 }
 
 size_t pyffi__partition32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip,

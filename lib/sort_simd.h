@@ -39,6 +39,13 @@ __attribute__((visibility("hidden"))) void pyffi__count32(const uint32_t *src, s
                                                            uint32_t range[2]);
 
 /*
+ * The smallest and largest of the m keys at src (m >= 1), XOR flip, into
+ * range. Only call it when pyffi__sort32_net_ok().
+ */
+__attribute__((visibility("hidden"))) void pyffi__range32(const uint32_t *src, size_t m,
+                                                           uint32_t flip, uint32_t range[2]);
+
+/*
  * Move the m keys at src to dst by one bit of key ^ flip: those where it
  * is 0 to the start of dst, in order, those where it is 1 to the end (in
  * no particular order). Returns how many have it 0; range gets the

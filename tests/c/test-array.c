@@ -148,6 +148,16 @@ static void test_partition32(void)
         CHECK(highs == m - lows);
         CHECK(range[0] == low_least && range[3] == high_most);
     }
+    for (size_t m = 1; m <= 40; m++) { /* the range alone, every tail length */
+        uint32_t least = UINT32_MAX, most = 0, got[2];
+        for (size_t i = 0; i < m; i++) {
+            uint32_t k = src[i] ^ 5;
+            least = k < least ? k : least;
+            most = k > most ? k : most;
+        }
+        pyffi__range32(src, m, 5, got);
+        CHECK(got[0] == least && got[1] == most);
+    }
     uint32_t same[20], out[20], range[4];
     for (size_t i = 0; i < 20; i++)
         same[i] = 3;
