@@ -47,6 +47,12 @@ NET vec mirror16(vec v)
         _mm512_set_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), v);
 }
 
+/* The lanes of the first `left` keys (all 16 if there are that many). */
+NET __mmask16 lanes_of(size_t left)
+{
+    return left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+}
+
 /* Lanes that keep the larger key at lane distance d: those with bit d. */
 enum { HIGH1 = 0xAAAA, HIGH2 = 0xCCCC, HIGH4 = 0xF0F0, HIGH8 = 0xFF00 };
 
@@ -119,19 +125,17 @@ NET void net(uint32_t *out, const uint32_t *in, size_t m, uint32_t flip, unsigne
 {
     const vec flips = _mm512_set1_epi32((int)flip), pad = _mm512_set1_epi32(-1);
     vec r[16];
+    __mmask16 keys[16];
 #pragma GCC unroll 16
     for (unsigned i = 0; i < k; i++) {
-        size_t left = m > 16 * i ? m - 16 * i : 0;
-        __mmask16 mask = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-        r[i] = _mm512_mask_xor_epi32(pad, mask, _mm512_maskz_loadu_epi32(mask, in + 16 * i), flips);
+        keys[i] = lanes_of(m > 16 * i ? m - 16 * i : 0);
+        r[i] = _mm512_mask_xor_epi32(pad, keys[i], _mm512_maskz_loadu_epi32(keys[i], in + 16 * i),
+                                     flips);
     }
     sort_regs(r, k);
 #pragma GCC unroll 16
-    for (unsigned i = 0; i < k; i++) {
-        size_t left = m > 16 * i ? m - 16 * i : 0;
-        __mmask16 mask = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-        _mm512_mask_storeu_epi32(out + 16 * i, mask, _mm512_xor_si512(r[i], flips));
-    }
+    for (unsigned i = 0; i < k; i++)
+        _mm512_mask_storeu_epi32(out + 16 * i, keys[i], _mm512_xor_si512(r[i], flips));
 }
 
 #define NET_OF(K)                                                               \
@@ -209,7 +213,7 @@ __attribute__((target("avx512f"))) void pyffi__range32(const uint32_t *src, size
     const vec flips = _mm512_set1_epi32((int)flip);
     vec least = _mm512_set1_epi32(-1), most = _mm512_setzero_si512();
     for (size_t i = 0; i < m; i += 16) {
-        __mmask16 valid = m - i >= 16 ? 0xFFFF : (__mmask16)((1u << (m - i)) - 1);
+        __mmask16 valid = lanes_of(m - i);
         vec k = _mm512_xor_si512(_mm512_maskz_loadu_epi32(valid, src + i), flips);
         least = _mm512_mask_min_epu32(least, valid, least, k);
         most = _mm512_mask_max_epu32(most, valid, most, k);
@@ -229,7 +233,7 @@ __attribute__((target("avx512f,popcnt"))) size_t pyffi__partition32(uint32_t *ds
     vec high_min = low_min, high_max = low_max;
     size_t lo = 0, hi = m;
     for (size_t i = 0; i < m; i += 16) {
-        __mmask16 valid = m - i >= 16 ? 0xFFFF : (__mmask16)((1u << (m - i)) - 1);
+        __mmask16 valid = lanes_of(m - i);
         vec x = _mm512_maskz_loadu_epi32(valid, src + i), k = _mm512_xor_si512(x, flips);
         __mmask16 high = _mm512_mask_test_epi32_mask(valid, k, bits),
                   low = (__mmask16)(valid & ~high);
