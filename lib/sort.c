@@ -450,8 +450,9 @@ static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, ui
         size_t count[257] = {0};
         uint32_t range[2];
         pyffi__count32(src, m, flip, shift, mask, count + 1, range);
-        if (top_bit(range[0], range[1]) <= shift) { /* the digit does not vary */
-            net_bucket(src, alt, out, m, flip, top_bit(range[0], range[1]));
+        const unsigned top = top_bit(range[0], range[1]);
+        if (top <= shift) { /* the digit does not vary */
+            net_bucket(src, alt, out, m, flip, top);
             return;
         }
         for (unsigned v = 1; v <= mask + 1; v++)
@@ -546,7 +547,7 @@ static void msd32_work(void *arg, unsigned t)
     }
     if (least == most)
         return; /* all equal */
-    const unsigned top = 32 - (unsigned)__builtin_clz(least ^ most);
+    const unsigned top = top_bit(least, most);
     if (top != job->guess_top) {
         bits = msd32_digit(n, top, &shift);
         mask = (UINT32_C(1) << bits) - 1;
@@ -641,7 +642,7 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         least = k < least ? k : least;
         most = k > most ? k : most;
     }
-    job.guess_top = least == most ? 0 : 32 - (unsigned)__builtin_clz(least ^ most);
+    job.guess_top = top_bit(least, most);
     for (unsigned i = 0; i < 3; i++) {
         atomic_init(&job.claim[i], 0);
         atomic_init(&job.done[i], 0);
