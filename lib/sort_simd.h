@@ -23,9 +23,10 @@ __attribute__((visibility("hidden"))) bool pyffi__sort32_net_ok(void);
 __attribute__((visibility("hidden"))) void pyffi__sort32_net(uint32_t *out, const uint32_t *in,
                                                               size_t m, uint32_t flip);
 
-/* One cache line of keys, as the scatter buffers them. */
+/* One digit's scatter buffer: two cache lines of keys (pyffi__scatter32
+ * fills the first; pyffi__scatter32_cd both, in turn). */
 typedef struct pyffi__line {
-    _Alignas(64) uint32_t key[16];
+    _Alignas(64) uint32_t key[32];
 } pyffi__line;
 
 /*
@@ -78,6 +79,20 @@ __attribute__((visibility("hidden"))) void pyffi__split32(uint32_t *dst, const u
 __attribute__((visibility("hidden"))) void
 pyffi__scatter32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip, unsigned shift,
                  uint32_t mask, size_t *offset, pyffi__line *lines, size_t *first);
+
+/* Whether this build and this CPU have pyffi__scatter32_cd() (AVX-512
+ * with conflict detection and vector popcount: Ice Lake and later). */
+__attribute__((visibility("hidden"))) bool pyffi__scatter32_cd_ok(void);
+
+/*
+ * pyffi__scatter32, 16 keys at a time: their places come from one gather
+ * of offsets, plus each key's rank among the keys of its digit in the 16
+ * (conflict detection). Every place it fills must be below 2^32. Only call
+ * it when pyffi__scatter32_cd_ok().
+ */
+__attribute__((visibility("hidden"))) void
+pyffi__scatter32_cd(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip, unsigned shift,
+                    uint32_t mask, size_t *offset, pyffi__line *lines, size_t *first);
 
 /*
  * Sort n keys compared as unsigned after XOR with flip, in place; with

@@ -81,37 +81,47 @@ static void test_sort32_paths(void)
 
 /* The buffered scatter writes every key where the plain one does, and
  * nothing outside its places: two calls fill one array, as threads do. */
-static void test_scatter32(void)
+static void check_scatter32(void (*scatter)(uint32_t *, const uint32_t *, size_t, uint32_t,
+                                            unsigned, uint32_t, size_t *, pyffi__line *, size_t *))
 {
-    if (!pyffi__sort32_net_ok())
-        return;
     enum { M = 1000, DIGITS = 16, FROM = 3, SLACK = 40 };
     static uint32_t src[M], plain[FROM + M + SLACK];
     static pyffi__line lines[DIGITS];
     static size_t first[DIGITS];
     _Alignas(64) static uint32_t dst[FROM + M + SLACK];
-    size_t count[DIGITS] = {0}, offset[DIGITS], again[DIGITS];
-    for (size_t i = 0; i < M; i++) {
-        src[i] = (uint32_t)next();
-        count[(src[i] ^ 7) >> 28]++;
+    for (unsigned skew = 0; skew < 2; skew++) { /* skewed: runs of one digit, all in one block */
+        size_t count[DIGITS] = {0}, offset[DIGITS], again[DIGITS];
+        for (size_t i = 0; i < M; i++) {
+            src[i] = skew && i % 100 < 40 ? 0x50000000u ^ (uint32_t)i : (uint32_t)next();
+            count[(src[i] ^ 7) >> 28]++;
+        }
+        for (size_t v = 0, sum = FROM; v < DIGITS; sum += count[v++])
+            offset[v] = sum;
+        for (size_t i = 0; i < sizeof dst / sizeof dst[0]; i++)
+            dst[i] = plain[i] = 0xDEADBEEF;
+        memcpy(again, offset, sizeof again);
+        for (size_t i = 0; i < M; i++)
+            plain[again[(src[i] ^ 7) >> 28]++] = src[i];
+        /* the first 601 keys, then the rest, each from the offsets it is given */
+        size_t half[DIGITS], second[DIGITS];
+        memcpy(half, offset, sizeof half);
+        for (size_t i = 0; i < 601; i++)
+            half[(src[i] ^ 7) >> 28]++;
+        memcpy(second, half, sizeof second);
+        scatter(dst, src + 601, M - 601, 7, 28, DIGITS - 1, half, lines, first);
+        scatter(dst, src, 601, 7, 28, DIGITS - 1, offset, lines, first);
+        CHECK(memcmp(dst, plain, sizeof dst) == 0);
+        CHECK(memcmp(offset, second, sizeof offset) == 0 && memcmp(half, again, sizeof half) == 0);
     }
-    for (size_t v = 0, sum = FROM; v < DIGITS; sum += count[v++])
-        offset[v] = sum;
-    for (size_t i = 0; i < sizeof dst / sizeof dst[0]; i++)
-        dst[i] = plain[i] = 0xDEADBEEF;
-    memcpy(again, offset, sizeof again);
-    for (size_t i = 0; i < M; i++)
-        plain[again[(src[i] ^ 7) >> 28]++] = src[i];
-    /* the first 601 keys, then the rest, each from the offsets it is given */
-    size_t half[DIGITS], second[DIGITS];
-    memcpy(half, offset, sizeof half);
-    for (size_t i = 0; i < 601; i++)
-        half[(src[i] ^ 7) >> 28]++;
-    memcpy(second, half, sizeof second);
-    pyffi__scatter32(dst, src + 601, M - 601, 7, 28, DIGITS - 1, half, lines, first);
-    pyffi__scatter32(dst, src, 601, 7, 28, DIGITS - 1, offset, lines, first);
-    CHECK(memcmp(dst, plain, sizeof dst) == 0);
-    CHECK(memcmp(offset, second, sizeof offset) == 0 && memcmp(half, again, sizeof half) == 0);
+}
+
+/* Both scatters, each in two calls that share lines at their borders. */
+static void test_scatter32(void)
+{
+    if (pyffi__sort32_net_ok())
+        check_scatter32(pyffi__scatter32);
+    if (pyffi__scatter32_cd_ok())
+        check_scatter32(pyffi__scatter32_cd);
 }
 
 /* The halving by one bit: lows first in order, highs after, each side's
