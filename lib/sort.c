@@ -312,12 +312,17 @@ DEFINE_RADIX(radix_u64, uint64_t, 64)
  */
 enum {
     MSD_MAX_BITS = 11,
-    MSD_TARGET = 2048, /* keys a bucket of the first pass aims at */
     MSD_BUCKETS = 1 << MSD_MAX_BITS,
     BUCKET_SMALL = 64, /* without networks: below this, insertion sort */
     SAMPLE = 4096,     /* keys that guess which bits vary */
     SLICES_PER_THREAD = 2,
     SCRATCH = 1 << 16, /* keys: each thread's in-cache room for a bucket's split */
+    /* Keys a bucket of the first pass aims at: as many as the scratch
+     * holds, so that pass has as few digits as it can (at least 8 bits,
+     * 256 buffers in L1 at 10^7 keys rather than 2048 in L2). Measured at
+     * 10^7 keys on 2 threads: 55 -> 47 ms against 2048-key buckets; no
+     * change at 10^6 (8 bits instead of 9), nor without networks. */
+    MSD_TARGET = SCRATCH,
     SPLIT_FROM = 8192, /* keys: bigger buckets are split by a digit, not halved */
     LINE = 64
 };
