@@ -298,15 +298,16 @@ DEFINE_RADIX(radix_u64, uint64_t, 64)
  * 32-bit keys: one MSD pass, then every bucket on its own in cache.
  *
  * One pass counts the MSD digit and finds the smallest and largest key:
- * the digit is the top 8..11 (more for bigger arrays) of the bits that
- * vary between them, guessed from a sample and counted again if the guess
+ * the digit is the top 8..11 of the bits that vary between them (as few
+ * as leave buckets of about SCRATCH keys: 8 up to 2^24 keys), guessed from a sample and counted again if the guess
  * was wrong. The digit's pass scatters the array into tmp like an LSD pass
  * (in parallel slices). Each bucket then holds keys that differ only in
  * the bits below the digit, and is sorted in cache, back into the array;
  * threads take buckets from a shared counter.
  *
  * With AVX-512 (sort_simd.c) the scatter goes through write-combining
- * buffers and streams whole cache lines out; buckets of up to 256 keys are
+ * buffers and streams whole cache lines out (16 keys at a time, ranked by
+ * conflict detection, on CPUs that have it); buckets of up to 256 keys are
  * sorted by a network in registers, bigger ones split again by their top
  * bits. Without it, each bucket is LSD-sorted with 8-bit digits.
  */
