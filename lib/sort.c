@@ -434,9 +434,12 @@ static unsigned top_bit(uint32_t least, uint32_t most)
  * `bits` bits) into out, which is src or alt (scratch of m elements).
  * Bigger buckets than a network takes are split: those over SPLIT_FROM
  * keys by an MSD pass on up to 8 of their top bits, smaller ones halved by
- * their top varying bit with AVX-512 compress (cheaper per bit, but one
- * pass per bit). Each half's range gives the bit that varies in it next,
- * so bits that do not vary cost nothing. */
+ * their top bit with AVX-512 compress (cheaper per bit, but one pass per
+ * bit). A halving that leaves one side empty is followed by a pass that
+ * finds the top bit that does vary, so runs of bits that do not vary (or
+ * keys all equal) cost two passes, not one per bit, and random keys never
+ * pay for it: tracking both sides' ranges in every halving instead made it
+ * about 12% slower in L1 (0.29-0.32 against 0.25-0.29 ns a key). */
 static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, uint32_t flip,
                        unsigned bits)
 {
@@ -472,12 +475,15 @@ static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, ui
         }
         return;
     }
-    uint32_t range[4];
-    size_t low = pyffi__partition32(alt, src, m, flip, bits - 1, range);
-    if (low > 0)
-        net_bucket(alt, src, out, low, flip, top_bit(range[0], range[1]));
-    if (low < m)
-        net_bucket(alt + low, src + low, out + low, m - low, flip, top_bit(range[2], range[3]));
+    size_t low = pyffi__partition32(alt, src, m, flip, bits - 1);
+    if (low == 0 || low == m) { /* that bit does not vary: go to the top one that does */
+        uint32_t range[2];
+        pyffi__range32(alt, m, flip, range);
+        net_bucket(alt, src, out, m, flip, top_bit(range[0], range[1]));
+        return;
+    }
+    net_bucket(alt, src, out, low, flip, bits - 1);
+    net_bucket(alt + low, src + low, out + low, m - low, flip, bits - 1);
 }
 
 /* The MSD digit of n keys whose varying bits end at top: the top `bits`

@@ -225,17 +225,15 @@ __attribute__((target("avx512f"))) void pyffi__range32(const uint32_t *src, size
 __attribute__((target("avx512f,popcnt"))) size_t pyffi__partition32(uint32_t *dst,
                                                                     const uint32_t *src,
                                                                     size_t m, uint32_t flip,
-                                                                    unsigned bit,
-                                                                    uint32_t range[4])
+                                                                    unsigned bit)
 {
-    const vec flips = _mm512_set1_epi32((int)flip), bits = _mm512_set1_epi32((int)(1u << bit));
-    vec low_min = _mm512_set1_epi32(-1), low_max = _mm512_setzero_si512();
-    vec high_min = low_min, high_max = low_max;
+    const vec which = _mm512_set1_epi32((int)(1u << bit));
+    const __mmask16 flipped = (flip >> bit) & 1 ? 0xFFFF : 0; /* the bit as stored is inverted */
     size_t lo = 0, hi = m;
     for (size_t i = 0; i < m; i += 16) {
         __mmask16 valid = lanes_of(m - i);
-        vec x = _mm512_maskz_loadu_epi32(valid, src + i), k = _mm512_xor_si512(x, flips);
-        __mmask16 high = _mm512_mask_test_epi32_mask(valid, k, bits),
+        vec x = _mm512_maskz_loadu_epi32(valid, src + i);
+        __mmask16 high = (__mmask16)((_mm512_test_epi32_mask(x, which) ^ flipped) & valid),
                   low = (__mmask16)(valid & ~high);
         unsigned n_low = (unsigned)__builtin_popcount(low),
                  n_high = (unsigned)__builtin_popcount(high);
@@ -245,15 +243,7 @@ __attribute__((target("avx512f,popcnt"))) size_t pyffi__partition32(uint32_t *ds
         _mm512_mask_storeu_epi32(dst + hi, (__mmask16)((1u << n_high) - 1),
                                  _mm512_maskz_compress_epi32(high, x));
         lo += n_low;
-        low_min = _mm512_mask_min_epu32(low_min, low, low_min, k);
-        low_max = _mm512_mask_max_epu32(low_max, low, low_max, k);
-        high_min = _mm512_mask_min_epu32(high_min, high, high_min, k);
-        high_max = _mm512_mask_max_epu32(high_max, high, high_max, k);
     }
-    range[0] = _mm512_reduce_min_epu32(low_min);
-    range[1] = _mm512_reduce_max_epu32(low_max);
-    range[2] = _mm512_reduce_min_epu32(high_min);
-    range[3] = _mm512_reduce_max_epu32(high_max);
     return lo;
 }
 
@@ -452,9 +442,9 @@ void pyffi__range32(const uint32_t *src, size_t m, uint32_t flip, uint32_t range
 }
 
 size_t pyffi__partition32(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip,
-                          unsigned bit, uint32_t range[4])
+                          unsigned bit)
 {
-    (void)dst, (void)src, (void)m, (void)flip, (void)bit, (void)range;
+    (void)dst, (void)src, (void)m, (void)flip, (void)bit;
     return 0;
 }
 

@@ -49,14 +49,12 @@ __attribute__((visibility("hidden"))) void pyffi__range32(const uint32_t *src, s
 /*
  * Move the m keys at src to dst by one bit of key ^ flip: those where it
  * is 0 to the start of dst, in order, those where it is 1 to the end (in
- * no particular order). Returns how many have it 0; range gets the
- * smallest and largest key ^ flip of each side (UINT32_MAX and 0 for an
- * empty side). Only call it when pyffi__sort32_net_ok().
+ * no particular order). Returns how many have it 0. Only call it when
+ * pyffi__sort32_net_ok().
  */
 __attribute__((visibility("hidden"))) size_t pyffi__partition32(uint32_t *dst,
                                                                  const uint32_t *src, size_t m,
-                                                                 uint32_t flip, unsigned bit,
-                                                                 uint32_t range[4]);
+                                                                 uint32_t flip, unsigned bit);
 
 /*
  * Move the m keys at src to dst by digit ((key ^ flip) >> shift) & mask:
