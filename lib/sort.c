@@ -299,8 +299,9 @@ DEFINE_RADIX(radix_u64, uint64_t, 64)
  *
  * One pass counts the MSD digit and finds the smallest and largest key:
  * the digit is the top 8..11 of the bits that vary between them (as few
- * as leave buckets of about SCRATCH keys: 8 up to 2^24 keys), guessed from a sample and counted again if the guess
- * was wrong. The digit's pass scatters the array into tmp like an LSD pass
+ * as leave buckets of about SCRATCH keys: 8 up to 2^24 keys), guessed
+ * from a sample and counted again if the guess was wrong. The digit's
+ * pass scatters the array into tmp like an LSD pass
  * (in parallel slices). Each bucket then holds keys that differ only in
  * the bits below the digit, and is sorted in cache, back into the array;
  * threads take buckets from a shared counter.
