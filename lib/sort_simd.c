@@ -265,6 +265,24 @@ __attribute__((target("avx512f"))) void pyffi__split32(uint32_t *dst, const uint
         dst[offset[((src[i] ^ flip) >> shift) & mask]++] = src[i];
 }
 
+/* After a scatter: each digit's last line, if part-filled, written with a
+ * mask to the places this call filled. A line at place L is in slots
+ * L & twin of the digit's buffer (twin: 16 where the buffer's two lines
+ * are used in turn, 0 where only the first is). */
+NET void put_rests(uint32_t *dst, const pyffi__line *lines, const size_t *offset,
+                   const size_t *first, uint32_t mask, size_t twin)
+{
+    for (uint32_t v = 0; v <= mask; v++) {
+        size_t p = offset[v], line = p & ~(size_t)15;
+        if (p == line || p == first[v])
+            continue;
+        unsigned from = first[v] > line ? (unsigned)(first[v] - line) : 0;
+        __mmask16 lanes = (__mmask16)(((1u << (p - line)) - 1) & (0xFFFFu << from));
+        _mm512_mask_storeu_epi32(dst + line, lanes,
+                                 _mm512_load_si512(lines[v].key + (line & twin)));
+    }
+}
+
 __attribute__((target("avx512f"))) void pyffi__scatter32(uint32_t *dst, const uint32_t *src,
                                                          size_t m, uint32_t flip, unsigned shift,
                                                          uint32_t mask, size_t *offset,
@@ -300,14 +318,7 @@ __attribute__((target("avx512f"))) void pyffi__scatter32(uint32_t *dst, const ui
                 _mm512_stream_si512((void *)(dst + line), keys);
         }
     }
-    for (uint32_t v = 0; v <= mask; v++) {
-        size_t p = offset[v], line = p & ~(size_t)15;
-        if (p == line || p == first[v])
-            continue;
-        unsigned from = first[v] > line ? (unsigned)(first[v] - line) : 0;
-        __mmask16 lanes = (__mmask16)(((1u << (p - line)) - 1) & (0xFFFFu << from));
-        _mm512_mask_storeu_epi32(dst + line, lanes, _mm512_load_si512(lines[v].key));
-    }
+    put_rests(dst, lines, offset, first, mask, 0);
     _mm_sfence(); /* streamed lines are seen by the threads that read them next */
 }
 
@@ -376,14 +387,7 @@ pyffi__scatter32_cd(uint32_t *dst, const uint32_t *src, size_t m, uint32_t flip,
         unsigned j = (unsigned)__builtin_ctz(full);
         put_line(dst, lines, first, digit[now ^ 1][j], place[now ^ 1][j] - 15);
     }
-    for (uint32_t v = 0; v <= mask; v++) { /* the lines left part-filled */
-        size_t p = offset[v], line = p & ~(size_t)15;
-        if (p == line || p == first[v])
-            continue;
-        unsigned from = first[v] > line ? (unsigned)(first[v] - line) : 0;
-        __mmask16 lanes = (__mmask16)(((1u << (p - line)) - 1) & (0xFFFFu << from));
-        _mm512_mask_storeu_epi32(dst + line, lanes, _mm512_load_si512(lines[v].key + (line & 16)));
-    }
+    put_rests(dst, lines, offset, first, mask, 16);
     _mm_sfence();
 }
 
