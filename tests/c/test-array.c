@@ -89,7 +89,7 @@ static void check_scatter32(void (*scatter)(uint32_t *, const uint32_t *, size_t
     static pyffi__line lines[DIGITS];
     static size_t first[DIGITS];
     _Alignas(64) static uint32_t dst[FROM + M + SLACK];
-    for (unsigned skew = 0; skew < 2; skew++) { /* skewed: runs of one digit, all in one block */
+    for (unsigned skew = 0; skew < 2; skew++) { /* skewed: runs of 40 keys of one digit */
         size_t count[DIGITS] = {0}, offset[DIGITS], again[DIGITS];
         for (size_t i = 0; i < M; i++) {
             src[i] = skew && i % 100 < 40 ? 0x50000000u ^ (uint32_t)i : (uint32_t)next();
