@@ -131,7 +131,7 @@ static void test_partition32(void)
     if (!pyffi__sort32_net_ok())
         return;
     enum { M = 1000 };
-    static uint32_t src[M], dst[M + 1];
+    static uint32_t src[M], dst[M + 1], want[M], got[M];
     static const struct {
         uint32_t flip;
         unsigned bit;
@@ -151,9 +151,14 @@ static void test_partition32(void)
             for (size_t i = 0; i < m; i++)
                 if (((src[i] ^ flip) & bit) == 0)
                     CHECK(dst[j++] == src[i]); /* the lows keep their order */
-            for (size_t i = lows; i < m; i++)
-                highs += ((dst[i] ^ flip) & bit) != 0;
+                else
+                    want[highs++] = src[i];
+            /* the highs are the same keys, in any order */
             CHECK(highs == m - lows);
+            memcpy(got, dst + lows, highs * sizeof *got);
+            qsort(want, highs, sizeof *want, compare_flipped);
+            qsort(got, highs, sizeof *got, compare_flipped);
+            CHECK(memcmp(want, got, highs * sizeof *got) == 0);
         }
     }
     for (size_t m = 1; m <= 40; m++) { /* the range alone, every tail length */
