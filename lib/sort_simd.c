@@ -75,7 +75,10 @@ NET vec sort16(vec v)
     v = exchange(v, xor2(v), HIGH2);
     v = exchange(v, xor1(v), HIGH1);
     v = exchange(v, mirror16(v), HIGH8);
-    return clean16(v);
+    /* each half is now bitonic and below the other: no distance-8 stage */
+    v = exchange(v, xor4(v), HIGH4);
+    v = exchange(v, xor2(v), HIGH2);
+    return exchange(v, xor1(v), HIGH1);
 }
 
 /* Sort the keys of r[0..k): the network for the next power of two of
