@@ -66,54 +66,30 @@ NET vec clean16(vec v)
 }
 
 /*
- * Two bitonic registers, each sorted: clean16 on a and b together. A
- * stage at lane distance d pairs the lanes of both registers that have
- * bit d clear (into x) with their partners (into y) by two-table permutes,
- * so one min and one max serve 32 keys: 4 operations for two registers
- * where clean16 takes 6. The pairs' order in x and y is chosen so every
- * stage uses the same rule: x's lane j takes register bit j >> 3 and
- * lane bits j & 7 with a 0 put in at the bit the stage works on, which
- * moves down one per stage (3, 2, 1, 0) while the bits already done move
- * up into the register bit. After the last stage the min register holds
- * the even places, lanes in bit-reversed order; two permutes put them back.
+ * Two registers through one network together (tools/gen_sort_net.py): each
+ * stage gathers the pairs of both registers into x (the key that is to be
+ * the smaller) and y with two two-table permutes, so one min and one max
+ * serve 32 keys: 4 operations for two registers where a stage on one
+ * register takes 3. The keys stay in the lanes the table gave their pairs
+ * until two last permutes put each register back in order. Measured on
+ * 244-key networks: 1.37 -> 1.22 ns a key with clean16 paired.
  */
-#define PAIR_LANE(j, q, bit)                                                     \
-    (((((j) >> 3) & 1) << 4) | (((((j) & 7) >> (q)) << ((q) + 1)) | ((bit) << (q)) | \
-                                ((j) & ((1 << (q)) - 1))))
-#define PAIR_INDEX(q, bit)                                                       \
-    _mm512_set_epi32(PAIR_LANE(15, q, bit), PAIR_LANE(14, q, bit), PAIR_LANE(13, q, bit), \
-                     PAIR_LANE(12, q, bit), PAIR_LANE(11, q, bit), PAIR_LANE(10, q, bit), \
-                     PAIR_LANE(9, q, bit), PAIR_LANE(8, q, bit), PAIR_LANE(7, q, bit),    \
-                     PAIR_LANE(6, q, bit), PAIR_LANE(5, q, bit), PAIR_LANE(4, q, bit),    \
-                     PAIR_LANE(3, q, bit), PAIR_LANE(2, q, bit), PAIR_LANE(1, q, bit),    \
-                     PAIR_LANE(0, q, bit))
-/* Where place p of register b (0 or 1) is after the last stage. */
-#define PAIR_BACK(p, b)                                                          \
-    ((((p) & 1) << 4) | ((((p) >> 1) & 1) << 3) | ((((p) >> 2) & 1) << 2) |      \
-     ((((p) >> 3) & 1) << 1) | (b))
-#define PAIR_BACK16(b)                                                           \
-    _mm512_set_epi32(PAIR_BACK(15, b), PAIR_BACK(14, b), PAIR_BACK(13, b), PAIR_BACK(12, b), \
-                     PAIR_BACK(11, b), PAIR_BACK(10, b), PAIR_BACK(9, b), PAIR_BACK(8, b),  \
-                     PAIR_BACK(7, b), PAIR_BACK(6, b), PAIR_BACK(5, b), PAIR_BACK(4, b),    \
-                     PAIR_BACK(3, b), PAIR_BACK(2, b), PAIR_BACK(1, b), PAIR_BACK(0, b))
+#include "sort_net_tables.h"
 
 enum { PAIR_FROM = 4 }; /* registers; fewer have too little to overlap the permutes */
 
-NET void clean16x2(vec *a, vec *b)
+NET void pair_net(vec *a, vec *b, const uint32_t (*table)[16], const unsigned stages)
 {
-    vec lo = *a, hi = *b, x, y;
-#define PAIR_STAGE(q)                                                            \
-    x = _mm512_permutex2var_epi32(lo, PAIR_INDEX(q, 0), hi);                     \
-    y = _mm512_permutex2var_epi32(lo, PAIR_INDEX(q, 1), hi);                     \
-    lo = _mm512_min_epu32(x, y);                                                 \
-    hi = _mm512_max_epu32(x, y)
-    PAIR_STAGE(3);
-    PAIR_STAGE(2);
-    PAIR_STAGE(1);
-    PAIR_STAGE(0);
-#undef PAIR_STAGE
-    *a = _mm512_permutex2var_epi32(lo, PAIR_BACK16(0), hi);
-    *b = _mm512_permutex2var_epi32(lo, PAIR_BACK16(1), hi);
+    vec lo = *a, hi = *b;
+#pragma GCC unroll 10
+    for (unsigned s = 0; s < stages; s++) {
+        vec x = _mm512_permutex2var_epi32(lo, _mm512_load_si512(table[2 * s]), hi),
+            y = _mm512_permutex2var_epi32(lo, _mm512_load_si512(table[2 * s + 1]), hi);
+        lo = _mm512_min_epu32(x, y);
+        hi = _mm512_max_epu32(x, y);
+    }
+    *a = _mm512_permutex2var_epi32(lo, _mm512_load_si512(table[2 * stages]), hi);
+    *b = _mm512_permutex2var_epi32(lo, _mm512_load_si512(table[2 * stages + 1]), hi);
 }
 
 /* Any register, sorted. */
@@ -139,8 +115,12 @@ NET vec sort16(vec v)
 NET void sort_regs(vec *r, const unsigned k)
 {
     const unsigned K = k <= 1 ? 1 : k <= 2 ? 2 : k <= 4 ? 4 : k <= 8 ? 8 : 16;
+    const unsigned paired = k >= PAIR_FROM ? k & ~1u : 0;
+#pragma GCC unroll 8
+    for (unsigned i = 0; i < paired; i += 2)
+        pair_net(&r[i], &r[i + 1], pair_sort16, 10);
 #pragma GCC unroll 16
-    for (unsigned i = 0; i < k; i++)
+    for (unsigned i = paired; i < k; i++)
         r[i] = sort16(r[i]);
 #pragma GCC unroll 4
     for (unsigned block = 2; block <= K; block *= 2) {
@@ -168,10 +148,9 @@ NET void sort_regs(vec *r, const unsigned k)
                 }
             }
         }
-        const unsigned paired = k >= PAIR_FROM ? k & ~1u : 0;
 #pragma GCC unroll 8
         for (unsigned i = 0; i < paired; i += 2)
-            clean16x2(&r[i], &r[i + 1]);
+            pair_net(&r[i], &r[i + 1], pair_clean16, 4);
 #pragma GCC unroll 16
         for (unsigned i = paired; i < k; i++)
             r[i] = clean16(r[i]);

@@ -6,7 +6,10 @@ import array
 import gc
 import math
 import struct
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -318,3 +321,9 @@ def test_big_arrays_sorted_by_several_threads_match_numpy(dtype, values):
     assert np.array_equal(y, expected, equal_nan=dtype.startswith("float"))
     if dtype.startswith("float"):  # -0.0 before 0.0, bit for bit
         assert np.array_equal(np.signbit(y), np.signbit(expected))
+
+
+def test_generated_network_tables_match_their_script(checkout: Path) -> None:
+    regenerated = subprocess.run([sys.executable, str(checkout / "tools" / "gen_sort_net.py")],
+                                 check=True, capture_output=True, text=True).stdout
+    assert regenerated == (checkout / "lib" / "sort_net_tables.h").read_text(encoding="utf-8")
