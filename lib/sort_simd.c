@@ -270,8 +270,12 @@ __attribute__((target("avx512f,popcnt"))) size_t pyffi__partition32(uint32_t *ds
     /* While 32 keys or more are left, the low side's 16 lanes are stored
      * whole (the lanes past its keys land in the gap between the sides,
      * which later stores fill) and the high side's with a compressing
-     * store: no store mask to build. 0.24 -> 0.15 ns a key in L1. */
+     * store: no store mask to build. 0.24 -> 0.15 ns a key in L1. A
+     * bucket's first halving reads it from memory (the scatter streamed
+     * it past the caches): prefetching 2 KiB ahead saved about 3% of a
+     * 10^6-key sort. */
     for (; i + 32 <= m; i += 16) {
+        _mm_prefetch((const char *)(src + i + 512), _MM_HINT_T0);
         vec x = _mm512_loadu_si512(src + i);
         __mmask16 high = (__mmask16)(_mm512_test_epi32_mask(x, which) ^ flipped),
                   low = (__mmask16)~high;
