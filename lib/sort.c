@@ -78,7 +78,85 @@ static void gate_wait(gate *g)
     pthread_mutex_unlock(&g->lock);
 }
 
-static bool sync_init(gate *g, pthread_mutex_t *start)
+/* The threads of one sort: the caller runs work(job, 0), helpers 1.. */
+typedef struct team {
+    gate gate;
+    unsigned next; /* the next helper's index */
+    void (*work)(void *job, unsigned t);
+    void *job;
+} team;
+
+/*
+ * How helpers join a team, on the heap: a helper can start after the
+ * caller has done all the work and returned (a virtual machine's host may
+ * not run its vCPU for milliseconds), so the caller waits only for the
+ * helpers that came in, and the last of the caller and its helpers to
+ * leave frees the door. A helper that finds it closed goes home without
+ * touching the team. (Work split by slices claimed from a counter gets
+ * done without late helpers; work with a gate waits for every helper at
+ * the gate anyway.)
+ */
+typedef struct door {
+    pthread_mutex_t lock; /* held by the caller until gate.parties is final */
+    pthread_cond_t left;  /* the last helper inside has left */
+    unsigned refs;        /* the caller and the helpers not yet gone */
+    unsigned inside;      /* helpers at work */
+    bool closed;          /* the caller's work is done */
+    team *tm;
+} door;
+
+static door *door_open(team *tm)
+{
+    door *d = malloc(sizeof *d);
+    if (d == NULL)
+        return NULL;
+    if (pthread_mutex_init(&d->lock, NULL) != 0) {
+        free(d);
+        return NULL;
+    }
+    if (pthread_cond_init(&d->left, NULL) != 0) {
+        pthread_mutex_destroy(&d->lock);
+        free(d);
+        return NULL;
+    }
+    d->refs = 1;
+    d->inside = 0;
+    d->closed = false;
+    d->tm = tm;
+    return d;
+}
+
+/* One of the caller and its helpers leaves, with d->lock held. */
+static void door_leave(door *d)
+{
+    bool last = --d->refs == 0;
+    pthread_mutex_unlock(&d->lock);
+    if (last) {
+        pthread_cond_destroy(&d->left);
+        pthread_mutex_destroy(&d->lock);
+        free(d);
+    }
+}
+
+static void *team_helper(void *arg)
+{
+    door *d = arg;
+    pthread_mutex_lock(&d->lock);
+    team *tm = d->closed ? NULL : d->tm;
+    if (tm != NULL) {
+        unsigned t = tm->next++;
+        d->inside++;
+        pthread_mutex_unlock(&d->lock);
+        tm->work(tm->job, t);
+        pthread_mutex_lock(&d->lock);
+        if (--d->inside == 0)
+            pthread_cond_signal(&d->left);
+    }
+    door_leave(d);
+    return NULL;
+}
+
+static bool gate_init(gate *g)
 {
     if (pthread_mutex_init(&g->lock, NULL) != 0)
         return false;
@@ -86,38 +164,7 @@ static bool sync_init(gate *g, pthread_mutex_t *start)
         pthread_mutex_destroy(&g->lock);
         return false;
     }
-    if (pthread_mutex_init(start, NULL) != 0) {
-        pthread_cond_destroy(&g->cond);
-        pthread_mutex_destroy(&g->lock);
-        return false;
-    }
     return true;
-}
-
-static void sync_destroy(gate *g, pthread_mutex_t *start)
-{
-    pthread_mutex_destroy(start);
-    pthread_cond_destroy(&g->cond);
-    pthread_mutex_destroy(&g->lock);
-}
-
-/* The threads of one sort: the caller runs work(job, 0), helpers 1.. */
-typedef struct team {
-    gate gate;
-    pthread_mutex_t start_lock; /* held until gate.parties is final */
-    unsigned next;              /* the next helper's index */
-    void (*work)(void *job, unsigned t);
-    void *job;
-} team;
-
-static void *team_helper(void *arg)
-{
-    team *tm = arg;
-    pthread_mutex_lock(&tm->start_lock);
-    unsigned t = tm->next++;
-    pthread_mutex_unlock(&tm->start_lock);
-    tm->work(tm->job, t);
-    return NULL;
 }
 
 /* Run tm->work on up to `threads` threads (fewer if some cannot start). */
@@ -125,22 +172,39 @@ static void team_run(team *tm, unsigned threads)
 {
     tm->gate.parties = 1;
     tm->next = 1;
-    pthread_t helpers[MAX_THREADS];
     unsigned started = 0;
-    bool synced = threads > 1 && sync_init(&tm->gate, &tm->start_lock);
-    if (synced) {
-        pthread_mutex_lock(&tm->start_lock); /* helpers wait for the party count */
-        while (started + 1 < threads &&
-               pthread_create(&helpers[started], NULL, team_helper, tm) == 0)
-            started++;
-        tm->gate.parties = started + 1;
-        pthread_mutex_unlock(&tm->start_lock);
+    door *d = NULL;
+    pthread_attr_t detached;
+    const bool gated = threads > 1 && gate_init(&tm->gate);
+    if (gated) {
+        d = door_open(tm);
+        if (d != NULL && pthread_attr_init(&detached) == 0) {
+            if (pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED) == 0) {
+                pthread_t helper;
+                pthread_mutex_lock(&d->lock); /* helpers wait for the party count */
+                while (started + 1 < threads &&
+                       pthread_create(&helper, &detached, team_helper, d) == 0) {
+                    started++;
+                    d->refs++;
+                }
+                tm->gate.parties = started + 1;
+                pthread_mutex_unlock(&d->lock);
+            }
+            pthread_attr_destroy(&detached);
+        }
     }
     tm->work(tm->job, 0);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(helpers[i], NULL);
-    if (synced)
-        sync_destroy(&tm->gate, &tm->start_lock);
+    if (d != NULL) {
+        pthread_mutex_lock(&d->lock);
+        d->closed = true;
+        while (d->inside > 0)
+            pthread_cond_wait(&d->left, &d->lock);
+        door_leave(d);
+    }
+    if (gated) {
+        pthread_cond_destroy(&tm->gate.cond);
+        pthread_mutex_destroy(&tm->gate.lock);
+    }
 }
 
 /* Threads for n elements: those the process may run on, within limits. */
