@@ -131,9 +131,12 @@ NET void sort_regs(vec *r, const unsigned k)
                 unsigned lo = base + i, hi = base + block - 1 - i;
                 if (hi >= k)
                     continue;
+                /* r[hi] keeps its lanes mirrored: the stages after this
+                 * one pair lanes of the same index, and a mirrored bitonic
+                 * register is bitonic, so clean16 sorts it all the same */
                 vec mirrored = mirror16(r[hi]);
                 vec small = _mm512_min_epu32(r[lo], mirrored);
-                r[hi] = mirror16(_mm512_max_epu32(r[lo], mirrored));
+                r[hi] = _mm512_max_epu32(r[lo], mirrored);
                 r[lo] = small;
             }
         }
