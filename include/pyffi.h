@@ -311,7 +311,9 @@ PYFFI_API pyffi_status pyffi_utf8_to_lowercase(char **out, size_t *out_len,
  * then each bucket in cache: by sorting networks in AVX-512 registers where
  * the CPU has them, else by LSD passes; equal integers are
  * indistinguishable, so stability is moot). Arrays of 2^18 elements or more
- * are sorted by as many threads as the process may run on (at most 4).
+ * are sorted by as many threads as the process may run on (at most 4); a
+ * helper thread the system starts after the caller has sorted everything
+ * alone is not waited for, and exits without touching @p xs.
  *
  * @return PYFFI_OK; PYFFI_INVALID_ARGUMENT if @p xs is NULL and @p n is not 0;
  *         or PYFFI_NOMEM (a scratch buffer of @p n elements is needed, except
