@@ -251,10 +251,13 @@ static void test_sort_with_late_helpers(void)
             threads_late_ms = 400;
         else
             fail_countdown = 2; /* the sort's buffer, then the door */
+        threads_asked = 0;
         CHECK(pyffi_sort_i32(a, n) == PYFFI_OK);
         took = seconds() - took;
         threads_late_ms = 0;
         fail_countdown = 0;
+        if (round == 1)
+            CHECK(threads_asked == 0); /* no door, no helpers */
         bool sorted = true;
         for (size_t i = 1; i < n; i++)
             sorted = sorted && a[i - 1] <= a[i];
