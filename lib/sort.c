@@ -365,10 +365,11 @@ DEFINE_RADIX(radix_u64, uint64_t, 64)
  * the digit is the top 8..11 of the bits that vary between them (as few
  * as leave buckets of about SCRATCH keys: 8 up to 2^24 keys), guessed
  * from a sample and counted again if the guess was wrong. The digit's
- * pass scatters the array into tmp like an LSD pass
- * (in parallel slices). Each bucket then holds keys that differ only in
- * the bits below the digit, and is sorted in cache, back into the array;
- * threads take buckets from a shared counter.
+ * pass scatters the array into tmp like an LSD pass (in parallel slices;
+ * from 2^23 keys on, tmp is half the array's size: see msd32_job). Each
+ * bucket then holds keys that differ only in the bits below the digit,
+ * and is sorted in cache, back into the array; threads take buckets from
+ * a shared counter.
  *
  * With AVX-512 (sort_simd.c) the scatter goes through write-combining
  * buffers and streams whole cache lines out (16 keys at a time, ranked by
@@ -390,6 +391,11 @@ enum {
      * change at 10^6 (8 bits instead of 9), nor without networks. */
     MSD_TARGET = SCRATCH,
     SPLIT_FROM = 8192, /* keys: bigger buckets are split by a digit, not halved */
+    /* keys: from here on the scratch array is half the array's size (see
+     * msd32_job). A whole-size one is 32 MiB there, which glibc maps afresh
+     * on every call; below, it keeps it and halves cost more than they
+     * save (10^6 keys: 4% slower). */
+    HALVES_FROM = 1 << 23,
     LINE = 64
 };
 
@@ -402,24 +408,53 @@ typedef struct msd32_slice {
 
 /* What each thread of a 32-bit sort keeps. */
 typedef struct msd32_local {
-    size_t offset[MSD_BUCKETS];    /* where a slice's digits go next */
-    size_t first[MSD_BUCKETS];     /* where they went first */
-    size_t start[MSD_BUCKETS + 1]; /* where each bucket starts */
+    size_t offset[MSD_BUCKETS];     /* where a slice's digits go next */
+    size_t first[MSD_BUCKETS];      /* where they went first */
+    size_t start[MSD_BUCKETS + 1];  /* where each bucket starts (of the front: its run) */
+    size_t second[MSD_BUCKETS + 1]; /* in halves: where each bucket's run in tmp starts */
 } msd32_local;
 
+/*
+ * The scratch array is half the size of the array where it can be (in
+ * "halves"): the back half a[front, n) is scattered into tmp, then the
+ * front a[0, front) into the back, at a[n - front, n). Each bucket is then
+ * in two runs, which are read into the thread's scratch and sorted from
+ * there into the bucket's place. Those writes never reach a run not yet
+ * read of a later bucket: bucket v's place ends where the buckets up to v
+ * end, and the front's run of v + 1 starts that far plus the back's keys
+ * of digits above v, which are at most n - front. They can reach the
+ * front's runs of earlier buckets, so a bucket is written only once those
+ * have been read (threads take buckets in order, so that wait is short).
+ * Half the scratch memory means half the fresh pages, which the kernel
+ * zeroes first (a fifth of a 10^7-key sort on one thread), and at 10^7
+ * keys an array glibc keeps for the next call (it maps anything over
+ * 32 MiB afresh every time). A bucket must then fit its thread's scratch,
+ * so keys that fall into few buckets use a whole-size array instead.
+ */
 typedef struct msd32_job {
     uint32_t *a, *tmp;
     size_t n;
     uint32_t flip;
     unsigned guess_top;        /* where the keys' varying bits seem to end */
     unsigned slices;           /* taken by whichever thread is free */
+    size_t front;              /* keys in the front half (0: no halves) */
+    unsigned split;            /* the front's slices (the first ones; 0: no halves) */
+    bool halves;               /* decided once counted: in halves */
+    bool failed;               /* no memory for tmp */
+    void *tmp_block;           /* tmp's allocation */
+    size_t tmp_keys;           /* and its size */
+    uint32_t *back;            /* halves: where the front's runs go, on a line */
+    size_t skew;               /* keys from back to a + n - front */
     msd32_slice *slice;
     msd32_local *local;        /* one per thread */
     pyffi__line (*lines)[MSD_BUCKETS]; /* scatter buffers, one set per thread */
-    uint32_t (*scratch)[SCRATCH];      /* and room to split buckets in cache */
+    uint32_t (*scratch)[SCRATCH];      /* and two arrays each to sort buckets in cache */
     atomic_uint claim[3];      /* the next slice to count, count again, scatter */
-    atomic_uint done[3];       /* slices counted, counted again, scattered */
+    atomic_uint done[4];       /* slices counted, counted again, scattered; back ones scattered */
+    atomic_uint ready;         /* tmp is allocated (or failed) */
     atomic_size_t next_bucket;
+    atomic_size_t read_below;  /* halves: every bucket below this one has been read */
+    atomic_uchar read[MSD_BUCKETS];
     bool net; /* with sorting networks and buffered scatters */
     bool cd;  /* and scatters 16 keys at a time */
 } msd32_job;
@@ -495,6 +530,29 @@ static unsigned top_bit(uint32_t least, uint32_t most)
     return least == most ? 0 : 32 - (unsigned)__builtin_clz(least ^ most);
 }
 
+static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, uint32_t flip,
+                       unsigned bits);
+
+/* The digit a bucket of m keys (over SPLIT_FROM) is split by: its top
+ * bits, as many as leave parts of network size, at most 8. */
+static unsigned split_width(size_t m, unsigned bits)
+{
+    unsigned width = log2_up(m / PYFFI__NET32_MAX);
+    return width > 8 ? 8 : width > bits ? bits : width;
+}
+
+/* After a split into src by the digit at shift (count[d]: d's end): each
+ * part sorted into its place in out, alt being scratch of the same size. */
+static void net_parts(uint32_t *src, uint32_t *alt, uint32_t *out, const size_t *count,
+                      uint32_t mask, uint32_t flip, unsigned shift)
+{
+    for (uint32_t d = 0; d <= mask; d++) {
+        size_t b = d ? count[d - 1] : 0, c = count[d] - b;
+        if (c > 0)
+            net_bucket(src + b, alt + b, out + b, c, flip, shift);
+    }
+}
+
 /* With networks: sort the m keys at src (differing only in their low
  * `bits` bits) into out, which is src or alt (scratch of m elements).
  * Bigger buckets than a network takes are split: those over SPLIT_FROM
@@ -518,10 +576,8 @@ static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, ui
         return;
     }
     if (m > SPLIT_FROM && bits > 1) {
-        unsigned width = log2_up(m / PYFFI__NET32_MAX);
-        width = width > 8 ? 8 : width > bits ? bits : width;
-        const unsigned shift = bits - width;
-        const uint32_t mask = (UINT32_C(1) << width) - 1;
+        const unsigned shift = bits - split_width(m, bits);
+        const uint32_t mask = (UINT32_C(1) << (bits - shift)) - 1;
         size_t count[257] = {0};
         uint32_t range[2];
         pyffi__count32(src, m, flip, shift, mask, count + 1, range);
@@ -533,11 +589,7 @@ static void net_bucket(uint32_t *src, uint32_t *alt, uint32_t *out, size_t m, ui
         for (unsigned v = 1; v <= mask + 1; v++)
             count[v] += count[v - 1];
         pyffi__split32(alt, src, m, flip, shift, mask, count); /* count[v]: now v's end */
-        for (unsigned v = 0; v <= mask; v++) {
-            size_t b = v ? count[v - 1] : 0, c = count[v] - b;
-            if (c > 0)
-                net_bucket(alt + b, src + b, out + b, c, flip, shift);
-        }
+        net_parts(alt, src, out, count, mask, flip, shift);
         return;
     }
     size_t low = pyffi__partition32(alt, src, m, flip, bits - 1);
@@ -592,6 +644,108 @@ static void await_slices(atomic_uint *done, unsigned slices)
     }
 }
 
+/* Where slice s starts: the front's slices share a[0, front) and the
+ * others the rest (without halves, all share the array). */
+static size_t slice_lo(const msd32_job *job, unsigned s)
+{
+    if (s < job->split)
+        return job->front / job->split * s;
+    return job->front + (job->n - job->front) / (job->slices - job->split) * (s - job->split);
+}
+
+static size_t slice_hi(const msd32_job *job, unsigned s)
+{
+    return s + 1 == job->slices ? job->n : s + 1 == job->split ? job->front : slice_lo(job, s + 1);
+}
+
+/* Thread 0, once every slice is counted: halves or not, and tmp. */
+static void msd32_prepare(msd32_job *job, size_t buckets)
+{
+    size_t most = 0;
+    for (size_t v = 0; v < buckets; v++) {
+        size_t all = 0;
+        for (unsigned s = 0; s < job->slices; s++)
+            all += job->slice[s].count[v];
+        most = all > most ? all : most;
+    }
+    job->halves = job->split > 0 && most <= SCRATCH;
+    job->tmp_keys = job->halves ? job->n - job->front : job->n;
+    job->tmp_block = malloc(job->tmp_keys * sizeof *job->tmp + LINE);
+    if (job->tmp_block == NULL) {
+        job->failed = true;
+    } else {
+        job->tmp = (uint32_t *)(((uintptr_t)job->tmp_block + LINE - 1) & ~(uintptr_t)(LINE - 1));
+        pyffi__huge_pages(job->tmp, job->tmp_keys * sizeof *job->tmp);
+        if (job->halves) { /* the front's runs are streamed out in whole lines */
+            uint32_t *at = job->a + (job->n - job->front);
+            job->skew = ((uintptr_t)at & (LINE - 1)) / sizeof *at;
+            job->back = at - job->skew;
+        }
+    }
+    atomic_store_explicit(&job->ready, 1, memory_order_release);
+}
+
+/* Halves: bucket v has been read (into a thread's scratch). */
+static void msd32_read(msd32_job *job, size_t v, size_t buckets)
+{
+    atomic_store(&job->read[v], 1);
+    size_t w = atomic_load(&job->read_below);
+    while (w < buckets && atomic_load(&job->read[w]) != 0) {
+        if (atomic_compare_exchange_weak(&job->read_below, &w, w + 1))
+            w++;
+    }
+}
+
+/* Halves: until every bucket below `need` has been read. */
+static void msd32_await_read(msd32_job *job, size_t need)
+{
+    for (unsigned i = 0; atomic_load(&job->read_below) < need; i++) {
+        if (i < GATE_SPINS)
+            cpu_relax();
+        else
+            sched_yield();
+    }
+}
+
+/* Halves: sort bucket v, in the runs r1 (m1 keys) and r2 (m2), into out
+ * through the scratch arrays s1 and s2, once every bucket below `need`
+ * has been read. A bucket split by a digit is read by that split, from
+ * both runs; any other is copied into s1 first. */
+static void msd32_halves_bucket(msd32_job *job, size_t v, size_t buckets, size_t need,
+                                const uint32_t *r1, size_t m1, const uint32_t *r2, size_t m2,
+                                uint32_t *s1, uint32_t *s2, uint32_t *out, unsigned bits)
+{
+    const size_t m = m1 + m2;
+    const uint32_t flip = job->flip;
+    if (m > SPLIT_FROM && bits > 1) {
+        const unsigned shift = bits - split_width(m, bits);
+        const uint32_t mask = (UINT32_C(1) << (bits - shift)) - 1;
+        size_t count[257] = {0};
+        uint32_t range[2], also[2];
+        pyffi__count32(r1, m1, flip, shift, mask, count + 1, range);
+        pyffi__count32(r2, m2, flip, shift, mask, count + 1, also);
+        range[0] = also[0] < range[0] ? also[0] : range[0];
+        range[1] = also[1] > range[1] ? also[1] : range[1];
+        const unsigned top = top_bit(range[0], range[1]);
+        if (top > shift) {
+            for (unsigned d = 1; d <= mask + 1; d++)
+                count[d] += count[d - 1];
+            pyffi__split32(s1, r1, m1, flip, shift, mask, count);
+            pyffi__split32(s1, r2, m2, flip, shift, mask, count); /* count[d]: d's end */
+            msd32_read(job, v, buckets);
+            msd32_await_read(job, need);
+            net_parts(s1, s2, out, count, mask, flip, shift);
+            return;
+        }
+        bits = top; /* the digit does not vary */
+    }
+    memcpy(s1, r1, m1 * sizeof *s1);
+    memcpy(s1 + m1, r2, m2 * sizeof *s1);
+    msd32_read(job, v, buckets);
+    msd32_await_read(job, need);
+    net_bucket(s1, s2, out, m, flip, bits);
+}
+
 /* The slices are claimed, not assigned, and no thread waits for another
  * to arrive: a helper thread can start milliseconds late on a virtual
  * machine (or not get a CPU at all for a while); the others go on
@@ -601,19 +755,17 @@ static void await_slices(atomic_uint *done, unsigned slices)
 static void msd32_work(void *arg, unsigned t)
 {
     msd32_job *job = arg;
-    const size_t n = job->n, per = n / job->slices;
+    const size_t n = job->n;
     const unsigned slices = job->slices;
     const uint32_t flip = job->flip;
-    uint32_t *a = job->a, *tmp = job->tmp;
+    uint32_t *a = job->a;
     msd32_local *mine = &job->local[t];
-#define SLICE_LO(s) (per * (s))
-#define SLICE_HI(s) ((s) + 1 == slices ? n : per * ((s) + 1))
     /* One pass: the range of the keys, and the digit counts for the
      * varying bits guessed from a sample (counted again if wrong). */
     unsigned shift, bits = msd32_digit(n, job->guess_top, &shift);
     uint32_t mask = (UINT32_C(1) << bits) - 1;
     for (unsigned s; (s = atomic_fetch_add(&job->claim[0], 1)) < slices;) {
-        msd32_count(job, &job->slice[s], SLICE_LO(s), SLICE_HI(s), shift, mask,
+        msd32_count(job, &job->slice[s], slice_lo(job, s), slice_hi(job, s), shift, mask,
                     job->slice[s].range);
         atomic_fetch_add_explicit(&job->done[0], 1, memory_order_release);
     }
@@ -631,42 +783,84 @@ static void msd32_work(void *arg, unsigned t)
         mask = (UINT32_C(1) << bits) - 1;
         for (unsigned s; (s = atomic_fetch_add(&job->claim[1], 1)) < slices;) {
             memset(job->slice[s].count, 0, sizeof job->slice[s].count);
-            msd32_count(job, &job->slice[s], SLICE_LO(s), SLICE_HI(s), shift, mask,
+            msd32_count(job, &job->slice[s], slice_lo(job, s), slice_hi(job, s), shift, mask,
                         job->slice[s].again);
             atomic_fetch_add_explicit(&job->done[1], 1, memory_order_release);
         }
         await_slices(&job->done[1], slices);
     }
     const size_t buckets = (size_t)mask + 1, stride = sizeof(msd32_slice) / sizeof(size_t);
-    for (unsigned s; (s = atomic_fetch_add(&job->claim[2], 1)) < slices;) {
-        size_t lo = SLICE_LO(s), hi = SLICE_HI(s);
-        slice_offsets(job->slice[0].count, stride, slices, s, buckets, mine->offset, NULL);
+    if (t == 0)
+        msd32_prepare(job, buckets);
+    await_slices(&job->ready, 1);
+    if (job->failed)
+        return;
+    uint32_t *tmp = job->tmp;
+    /* Without halves every slice goes to tmp. With them the back's go
+     * first, then the front's, into the back (so after the back's). */
+    const bool halves = job->halves;
+    const unsigned split = halves ? job->split : 0, backs = slices - split;
+    for (unsigned c; (c = atomic_fetch_add(&job->claim[2], 1)) < slices;) {
+        const unsigned s = c < backs ? split + c : c - backs;
+        const size_t lo = slice_lo(job, s), hi = slice_hi(job, s);
+        uint32_t *dst = tmp;
+        if (s >= split) {
+            slice_offsets(job->slice[split].count, stride, backs, s - split, buckets, mine->offset,
+                          NULL);
+        } else {
+            await_slices(&job->done[3], backs);
+            slice_offsets(job->slice[0].count, stride, split, s, buckets, mine->offset, NULL);
+            for (size_t v = 0; v < buckets; v++)
+                mine->offset[v] += job->skew;
+            dst = job->back;
+        }
         if (job->net) {
             (job->cd ? pyffi__scatter32_cd : pyffi__scatter32)(
-                tmp, a + lo, hi - lo, flip, shift, mask, mine->offset, job->lines[t], mine->first);
+                dst, a + lo, hi - lo, flip, shift, mask, mine->offset, job->lines[t], mine->first);
         } else {
             for (size_t i = lo; i < hi; i++) {
                 uint32_t x = a[i];
-                tmp[mine->offset[((x ^ flip) >> shift) & mask]++] = x;
+                dst[mine->offset[((x ^ flip) >> shift) & mask]++] = x;
             }
         }
+        if (s >= split)
+            atomic_fetch_add_explicit(&job->done[3], 1, memory_order_release);
         atomic_fetch_add_explicit(&job->done[2], 1, memory_order_release);
     }
-#undef SLICE_LO
-#undef SLICE_HI
-    slice_offsets(job->slice[0].count, stride, slices, 0, buckets, mine->offset, mine->start);
-    mine->start[buckets] = n;
+    if (halves) {
+        slice_offsets(job->slice[0].count, stride, split, 0, buckets, mine->offset, mine->start);
+        mine->start[buckets] = job->front;
+        slice_offsets(job->slice[split].count, stride, backs, 0, buckets, mine->offset,
+                      mine->second);
+        mine->second[buckets] = n - job->front;
+    } else {
+        slice_offsets(job->slice[0].count, stride, slices, 0, buckets, mine->offset, mine->start);
+        mine->start[buckets] = n;
+    }
     await_slices(&job->done[2], slices);
+    uint32_t *s1 = job->scratch[2 * t], *s2 = job->scratch[2 * t + 1];
+    const uint32_t *runs = a + (n - job->front); /* halves: the front's runs */
+    size_t below = 0; /* halves: buckets whose front run starts before this bucket's end */
     for (;;) { /* buckets, a few at a time, by whichever thread is free */
         size_t v = atomic_fetch_add(&job->next_bucket, 8);
         if (v >= buckets)
             break;
         for (size_t end = v + 8 < buckets ? v + 8 : buckets; v < end; v++) {
             size_t b = mine->start[v], m = mine->start[v + 1] - b;
-            if (m > 0 && job->net) /* split in cache, not in a's lines */
-                net_bucket(tmp + b, m <= SCRATCH ? job->scratch[t] : a + b, a + b, m, flip, shift);
-            else if (m > 0)
+            if (halves) {
+                size_t b2 = mine->second[v], m2 = mine->second[v + 1] - b2, at = b + b2;
+                while (below < buckets && (n - job->front) + mine->start[below] < at + m + m2)
+                    below++;
+                if (m + m2 == 0)
+                    msd32_read(job, v, buckets);
+                else
+                    msd32_halves_bucket(job, v, buckets, below < v ? below : v, runs + b, m,
+                                        tmp + b2, m2, s1, s2, a + at, shift);
+            } else if (m > 0 && job->net) { /* split in cache, not in a's lines */
+                net_bucket(tmp + b, m <= SCRATCH ? s1 : a + b, a + b, m, flip, shift);
+            } else if (m > 0) {
                 msd32_bucket(tmp + b, a + b, a + b, m, flip, shift);
+            }
         }
     }
 }
@@ -691,16 +885,20 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         free(tmp);
         return PYFFI_OK;
     }
-    /* One block, on cache lines: the scatter buffers and bucket scratch,
-     * each thread's offsets, the slices' counts, then the scratch array. */
-    const unsigned slices = threads == 1 ? 1 : SLICES_PER_THREAD * threads;
-    const size_t lines =
-        net ? (sizeof(pyffi__line[MSD_BUCKETS]) + sizeof(uint32_t[SCRATCH])) * threads : 0;
-    const size_t locals = sizeof(msd32_local) * threads + sizeof(msd32_slice) * slices,
-                 head = 2 * LINE + lines + locals;
-    if (n > (SIZE_MAX - head) / sizeof *a)
+    if (n > (SIZE_MAX - LINE) / sizeof *a)
         return pyffi__fail(PYFFI_NOMEM, "%s: %zu elements cannot be buffered", func, n);
-    char *block = malloc(head + n * sizeof *a);
+    /* Halves need networks (buckets sorted from scratch) and keys on
+     * their own alignment (the front's runs go to whole lines). */
+    const bool halves = net && n >= HALVES_FROM && ((uintptr_t)a & (sizeof *a - 1)) == 0;
+    /* One block, on cache lines: the scatter buffers and bucket scratch,
+     * each thread's offsets and the slices' counts. tmp comes once the
+     * keys are counted. */
+    const unsigned split = halves ? (threads == 1 ? 1 : threads) : 0,
+                   slices = halves ? 2 * split : threads == 1 ? 1 : SLICES_PER_THREAD * threads;
+    const size_t lines =
+        net ? (sizeof(pyffi__line[MSD_BUCKETS]) + 2 * sizeof(uint32_t[SCRATCH])) * threads : 0;
+    const size_t locals = sizeof(msd32_local) * threads + sizeof(msd32_slice) * slices;
+    char *block = malloc(LINE + lines + locals);
     if (block == NULL)
         return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func, n);
     char *at = (char *)(((uintptr_t)block + LINE - 1) & ~(uintptr_t)(LINE - 1));
@@ -711,10 +909,9 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
     job.local = (msd32_local *)(void *)(at + lines);
     job.slice = (msd32_slice *)(void *)(at + lines + sizeof(msd32_local) * threads);
     job.slices = slices;
+    job.split = split;
+    job.front = halves ? n / 2 : 0;
     memset(job.slice, 0, sizeof(msd32_slice) * slices);
-    job.tmp = (uint32_t *)(void *)(((uintptr_t)(at + lines + locals) + LINE - 1) &
-                                   ~(uintptr_t)(LINE - 1));
-    pyffi__huge_pages(job.tmp, n * sizeof *a);
     uint32_t least = UINT32_MAX, most = 0;
     for (size_t i = 0; i < n && i < SAMPLE; i++) {
         uint32_t k = a[i] ^ flip;
@@ -722,14 +919,22 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         most = k > most ? k : most;
     }
     job.guess_top = top_bit(least, most);
-    for (unsigned i = 0; i < 3; i++) {
+    for (unsigned i = 0; i < 3; i++)
         atomic_init(&job.claim[i], 0);
+    for (unsigned i = 0; i < 4; i++)
         atomic_init(&job.done[i], 0);
-    }
+    atomic_init(&job.ready, 0);
     atomic_init(&job.next_bucket, 0);
+    atomic_init(&job.read_below, 0);
+    for (size_t v = 0; v < MSD_BUCKETS; v++)
+        atomic_init(&job.read[v], 0);
     team tm = {.work = msd32_work, .job = &job};
     team_run(&tm, threads);
+    free(job.tmp_block);
     free(block);
+    if (job.failed)
+        return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func,
+                           job.tmp_keys);
     return PYFFI_OK;
 }
 

@@ -79,6 +79,56 @@ static void test_sort32_paths(void)
     }
 }
 
+/* A key's part of an order-free digest of keys (their sum): a permutation
+ * keeps the digest, a lost key (or one written twice) changes it. */
+static uint64_t mixed(uint32_t key)
+{
+    uint64_t z = key + UINT64_C(0x9E3779B97F4A7C15);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* Arrays of 2^23 keys and more are sorted with a scratch array of half
+ * their size, in halves (keys that fall into few buckets: a whole one):
+ * each kind of keys, at starts of every alignment within a cache line
+ * (the front half's buckets are streamed out in whole lines). */
+static void test_sort32_halves(void)
+{
+    const size_t n = ((size_t)1 << 23) + 5;
+    uint32_t *block = malloc((n + 16) * sizeof *block);
+    CHECK(block != NULL);
+    if (block == NULL)
+        return;
+    static const int kinds[] = {0, 1, 3, 5, 6, 7};
+    static const size_t starts[] = {0, 5, 11, 15};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        for (size_t j = 0; j < sizeof starts / sizeof starts[0]; j++) {
+            uint32_t *xs = block + starts[j];
+            uint64_t before = 0, after = 0;
+            for (size_t i = 0; i < n; i++) {
+                /* kind 7: the first keys vary in fewer bits than the rest */
+                xs[i] = kinds[k] != 7 ? key_of(kinds[k], i, n)
+                        : i < 5000    ? (uint32_t)next() & 0xFFFF
+                                      : (uint32_t)next();
+                before += mixed(xs[i]);
+            }
+            CHECK(pyffi__sort32(xs, n, UINT32_C(0x80000000), pyffi__sort32_net_ok(), "test") ==
+                  PYFFI_OK);
+            bool sorted = true;
+            for (size_t i = 0; i < n; i++) {
+                after += mixed(xs[i]);
+                sorted = sorted && (i == 0 || (int32_t)xs[i - 1] <= (int32_t)xs[i]);
+            }
+            if (!sorted || after != before)
+                fprintf(stderr, "halves: kind %d, start %zu: not the keys sorted\n", kinds[k],
+                        starts[j]);
+            CHECK(sorted && after == before);
+        }
+    }
+    free(block);
+}
+
 /* The buffered scatter writes every key where the plain one does, and
  * nothing outside its places: two calls fill one array, as threads do. */
 static void check_scatter32(void (*scatter)(uint32_t *, const uint32_t *, size_t, uint32_t,
@@ -202,6 +252,7 @@ int main(void)
     test_partition32();
     test_scatter32();
     test_sort32_paths();
+    test_sort32_halves();
     static const size_t sizes[] = {0, 1, 2, 47, 48, 1000, 100000};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = sizes[k];
