@@ -440,9 +440,8 @@ typedef struct msd32_job {
     size_t front;              /* keys in the front half (0: no halves) */
     unsigned split;            /* the front's slices (the first ones; 0: no halves) */
     bool halves;               /* decided once counted: in halves */
-    bool failed;               /* no memory for tmp */
-    void *tmp_block;           /* tmp's allocation */
-    size_t tmp_keys;           /* and its size */
+    bool failed;               /* no memory for a whole-size tmp after all */
+    void *whole;               /* its allocation */
     uint32_t *back;            /* halves: where the front's runs go, on a line */
     size_t skew;               /* keys from back to a + n - front */
     msd32_slice *slice;
@@ -658,7 +657,8 @@ static size_t slice_hi(const msd32_job *job, unsigned s)
     return s + 1 == job->slices ? job->n : s + 1 == job->split ? job->front : slice_lo(job, s + 1);
 }
 
-/* Thread 0, once every slice is counted: halves or not, and tmp. */
+/* Thread 0, once every slice is counted, where halves can be: whether
+ * they are (every bucket fits a thread's scratch), else a whole-size tmp. */
 static void msd32_prepare(msd32_job *job, size_t buckets)
 {
     size_t most = 0;
@@ -668,18 +668,18 @@ static void msd32_prepare(msd32_job *job, size_t buckets)
             all += job->slice[s].count[v];
         most = all > most ? all : most;
     }
-    job->halves = job->split > 0 && most <= SCRATCH;
-    job->tmp_keys = job->halves ? job->n - job->front : job->n;
-    job->tmp_block = malloc(job->tmp_keys * sizeof *job->tmp + LINE);
-    if (job->tmp_block == NULL) {
-        job->failed = true;
+    job->halves = most <= SCRATCH;
+    if (job->halves) { /* the front's runs are streamed out in whole lines */
+        uint32_t *at = job->a + (job->n - job->front);
+        job->skew = ((uintptr_t)at & (LINE - 1)) / sizeof *at;
+        job->back = at - job->skew;
     } else {
-        job->tmp = (uint32_t *)(((uintptr_t)job->tmp_block + LINE - 1) & ~(uintptr_t)(LINE - 1));
-        pyffi__huge_pages(job->tmp, job->tmp_keys * sizeof *job->tmp);
-        if (job->halves) { /* the front's runs are streamed out in whole lines */
-            uint32_t *at = job->a + (job->n - job->front);
-            job->skew = ((uintptr_t)at & (LINE - 1)) / sizeof *at;
-            job->back = at - job->skew;
+        job->whole = malloc(job->n * sizeof *job->tmp + LINE);
+        if (job->whole == NULL) {
+            job->failed = true;
+        } else {
+            job->tmp = (uint32_t *)(((uintptr_t)job->whole + LINE - 1) & ~(uintptr_t)(LINE - 1));
+            pyffi__huge_pages(job->tmp, job->n * sizeof *job->tmp);
         }
     }
     atomic_store_explicit(&job->ready, 1, memory_order_release);
@@ -790,11 +790,13 @@ static void msd32_work(void *arg, unsigned t)
         await_slices(&job->done[1], slices);
     }
     const size_t buckets = (size_t)mask + 1, stride = sizeof(msd32_slice) / sizeof(size_t);
-    if (t == 0)
-        msd32_prepare(job, buckets);
-    await_slices(&job->ready, 1);
-    if (job->failed)
-        return;
+    if (job->split > 0) {
+        if (t == 0)
+            msd32_prepare(job, buckets);
+        await_slices(&job->ready, 1);
+        if (job->failed)
+            return;
+    }
     uint32_t *tmp = job->tmp;
     /* Without halves every slice goes to tmp. With them the back's go
      * first, then the front's, into the back (so after the back's). */
@@ -891,14 +893,19 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
      * their own alignment (the front's runs go to whole lines). */
     const bool halves = net && n >= HALVES_FROM && ((uintptr_t)a & (sizeof *a - 1)) == 0;
     /* One block, on cache lines: the scatter buffers and bucket scratch,
-     * each thread's offsets and the slices' counts. tmp comes once the
-     * keys are counted. */
+     * each thread's offsets, the slices' counts, then the scratch array
+     * (one allocation the same size every call, which glibc keeps for the
+     * next call below 32 MiB; in two, it gave back the top one, whose pages
+     * then faulted in again: 510 faults a call at 10^6 keys). */
     const unsigned split = halves ? (threads == 1 ? 1 : threads) : 0,
                    slices = halves ? 2 * split : threads == 1 ? 1 : SLICES_PER_THREAD * threads;
     const size_t lines =
         net ? (sizeof(pyffi__line[MSD_BUCKETS]) + 2 * sizeof(uint32_t[SCRATCH])) * threads : 0;
-    const size_t locals = sizeof(msd32_local) * threads + sizeof(msd32_slice) * slices;
-    char *block = malloc(LINE + lines + locals);
+    const size_t locals = sizeof(msd32_local) * threads + sizeof(msd32_slice) * slices,
+                 head = 2 * LINE + lines + locals, keys = halves ? n - n / 2 : n;
+    if (keys > (SIZE_MAX - head) / sizeof *a)
+        return pyffi__fail(PYFFI_NOMEM, "%s: %zu elements cannot be buffered", func, n);
+    char *block = malloc(head + keys * sizeof *a);
     if (block == NULL)
         return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func, n);
     char *at = (char *)(((uintptr_t)block + LINE - 1) & ~(uintptr_t)(LINE - 1));
@@ -912,6 +919,9 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
     job.split = split;
     job.front = halves ? n / 2 : 0;
     memset(job.slice, 0, sizeof(msd32_slice) * slices);
+    job.tmp = (uint32_t *)(void *)(((uintptr_t)(at + lines + locals) + LINE - 1) &
+                                   ~(uintptr_t)(LINE - 1));
+    pyffi__huge_pages(job.tmp, keys * sizeof *a);
     uint32_t least = UINT32_MAX, most = 0;
     for (size_t i = 0; i < n && i < SAMPLE; i++) {
         uint32_t k = a[i] ^ flip;
@@ -930,11 +940,10 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
         atomic_init(&job.read[v], 0);
     team tm = {.work = msd32_work, .job = &job};
     team_run(&tm, threads);
-    free(job.tmp_block);
+    free(job.whole);
     free(block);
     if (job.failed)
-        return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func,
-                           job.tmp_keys);
+        return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func, n);
     return PYFFI_OK;
 }
 

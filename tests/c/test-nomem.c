@@ -275,10 +275,11 @@ static void test_sort_with_late_helpers(void)
     free(a);
 }
 
-/* A big sort allocates its scratch array once the keys are counted (half
- * the array's size, or all of it when the keys fall into few buckets);
- * if that fails, the keys are untouched. The allocations before it: the
- * sort's block, and with more than one CPU the door for helpers. */
+/* A sort of 2^23 keys or more allocates a scratch array of half their
+ * size with its block; when the keys fall into few buckets, it needs a
+ * whole-size one after all, allocated once they are counted. If either
+ * allocation fails, the keys are untouched. Before the second: the block,
+ * and with more than one CPU the door for helpers. */
 static void test_sort_scratch(void)
 {
     const size_t n = (size_t)1 << 23;
@@ -298,17 +299,19 @@ static void test_sort_scratch(void)
             a[i] = skewed ? (int32_t)(x & 3) : (int32_t)x;
         }
         memcpy(copy, a, n * sizeof *a);
-        for (int nth = 1; nth <= 2; nth++) { /* the block, then the scratch array */
+        for (int nth = 1; nth <= 1 + skewed; nth++) { /* the block, then the whole-size array */
             fail_countdown = nth == 1 ? 1 : door ? 3 : 2;
             CHECK(pyffi_sort_i32(a, n) == PYFFI_NOMEM);
             fail_countdown = 0;
             char want[80];
-            snprintf(want, sizeof want, "sort_i32: out of memory for a %zu-element buffer",
-                     nth == 1 || skewed ? n : n / 2);
+            snprintf(want, sizeof want, "sort_i32: out of memory for a %zu-element buffer", n);
             CHECK_STR(pyffi_error_last(), want);
             CHECK(memcmp(a, copy, n * sizeof *a) == 0);
         }
+        fail_countdown = skewed ? 0 : door ? 3 : 2; /* in halves: no third allocation */
         CHECK(pyffi_sort_i32(a, n) == PYFFI_OK);
+        CHECK(fail_countdown == (skewed ? 0 : 1));
+        fail_countdown = 0;
         bool sorted = true;
         for (size_t i = 1; i < n; i++)
             sorted = sorted && a[i - 1] <= a[i];
