@@ -207,6 +207,18 @@ static void team_run(team *tm, unsigned threads)
     }
 }
 
+/* Counts per digit turned into where each digit starts; returns count. */
+static size_t *starts(size_t *count, size_t digits)
+{
+    size_t sum = 0;
+    for (size_t v = 0; v < digits; v++) {
+        size_t c = count[v];
+        count[v] = sum;
+        sum += c;
+    }
+    return count;
+}
+
 /* Threads for n elements: those the process may run on, within limits. */
 static unsigned threads_for(size_t n)
 {
@@ -358,6 +370,7 @@ static void slice_offsets(const size_t *count, size_t stride, unsigned threads, 
 
 DEFINE_RADIX(radix_u64, uint64_t, 64)
 
+
 /*
  * 32-bit keys: one MSD pass, then every bucket on its own in cache.
  *
@@ -498,13 +511,7 @@ static void msd32_bucket(uint32_t *src, uint32_t *dst, uint32_t *out, size_t m, 
         unsigned shift = width * d;
         if (count[d][(first >> shift) & mask] == m)
             continue;
-        size_t sum = 0;
-        for (unsigned v = 0; v <= mask; v++) {
-            size_t c = count[d][v];
-            count[d][v] = sum;
-            sum += c;
-        }
-        size_t *offset = count[d];
+        size_t *offset = starts(count[d], (size_t)mask + 1);
         for (size_t i = 0; i < m; i++) {
             uint32_t x = src[i];
             dst[offset[((x ^ flip) >> shift) & mask]++] = x;
@@ -947,6 +954,150 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
     return PYFFI_OK;
 }
 
+/*
+ * 64-bit keys from MSD64_FROM on: one MSD pass on the top 8..11 of the
+ * bits that vary (buckets of about MSD64_TARGET keys), then each bucket
+ * LSD-sorted in cache, from tmp back into the array, by 8-bit digits
+ * (those that do not vary in the bucket skipped). The whole-array LSD
+ * passes scatter 80 MB to 2048 places each at 10^7 keys, which misses
+ * the caches and the TLB on nearly every key; here only the MSD pass does.
+ * Threads: the range, the count and the scatter in slices between gates
+ * (as radix_u64), then buckets taken from a shared counter.
+ */
+enum {
+    MSD64_FROM = 1 << 16,
+    MSD64_TARGET = 4096, /* keys: 32 KiB, in L1 */
+    MSD64_MAX_BITS = 11,
+    MSD64_BUCKETS = 1 << MSD64_MAX_BITS
+};
+
+typedef struct msd64_job {
+    uint64_t *a, *tmp;
+    size_t n;
+    uint64_t flip;
+    size_t (*count)[MSD64_BUCKETS]; /* one per thread */
+    uint64_t (*range)[2];           /* each thread's smallest and largest key */
+    gate *gate;
+    atomic_size_t next_bucket;
+} msd64_job;
+
+/* Sort the m keys at src (differing only in their low `bits` bits) into
+ * out, which is src or dst; dst is scratch of m keys. */
+static void msd64_bucket(uint64_t *src, uint64_t *dst, uint64_t *out, size_t m, uint64_t flip,
+                         unsigned bits)
+{
+    if (m < SMALL || bits == 0) {
+        if (src != out)
+            memcpy(out, src, m * sizeof *out);
+        if (bits > 0)
+            radix_u64_small(out, m, flip);
+        return;
+    }
+    const unsigned passes = (bits + 7) / 8;
+    size_t count[8][256];
+    memset(count, 0, sizeof(count[0]) * passes);
+    for (size_t i = 0; i < m; i++) {
+        uint64_t k = src[i] ^ flip;
+        for (unsigned d = 0; d < passes; d++)
+            count[d][(k >> (8 * d)) & 255]++;
+    }
+    const uint64_t first = src[0] ^ flip;
+    for (unsigned d = 0; d < passes; d++) {
+        const unsigned shift = 8 * d;
+        if (count[d][(first >> shift) & 255] == m)
+            continue; /* every key has this digit */
+        size_t *offset = starts(count[d], 256);
+        for (size_t i = 0; i < m; i++) {
+            uint64_t x = src[i];
+            dst[offset[((x ^ flip) >> shift) & 255]++] = x;
+        }
+        uint64_t *swap = src;
+        src = dst;
+        dst = swap;
+    }
+    if (src != out)
+        memcpy(out, src, m * sizeof *out);
+}
+
+static void msd64_work(void *arg, unsigned t)
+{
+    msd64_job *job = arg;
+    const unsigned threads = job->gate->parties;
+    const size_t n = job->n, lo = n / threads * t,
+                 hi = t + 1 == threads ? n : n / threads * (t + 1);
+    const uint64_t flip = job->flip;
+    uint64_t least = UINT64_MAX, most = 0;
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t k = job->a[i] ^ flip;
+        least = k < least ? k : least;
+        most = k > most ? k : most;
+    }
+    job->range[t][0] = least;
+    job->range[t][1] = most;
+    gate_wait(job->gate);
+    for (unsigned u = 0; u < threads; u++) {
+        least = job->range[u][0] < least ? job->range[u][0] : least;
+        most = job->range[u][1] > most ? job->range[u][1] : most;
+    }
+    if (least == most)
+        return; /* all equal (every thread sees it) */
+    const unsigned top = 64 - (unsigned)__builtin_clzll(least ^ most);
+    unsigned bits = log2_up((n + MSD64_TARGET - 1) / MSD64_TARGET);
+    bits = bits < 8 ? 8 : bits > MSD64_MAX_BITS ? MSD64_MAX_BITS : bits;
+    bits = bits > top ? top : bits;
+    const unsigned shift = top - bits;
+    const uint64_t mask = (UINT64_C(1) << bits) - 1;
+    const size_t buckets = (size_t)mask + 1;
+    size_t *mine = job->count[t];
+    for (size_t i = lo; i < hi; i++)
+        mine[((job->a[i] ^ flip) >> shift) & mask]++;
+    gate_wait(job->gate);
+    size_t offset[MSD64_BUCKETS], start[MSD64_BUCKETS + 1];
+    slice_offsets(job->count[0], MSD64_BUCKETS, threads, t, buckets, offset, start);
+    start[buckets] = n;
+    for (size_t i = lo; i < hi; i++) {
+        uint64_t x = job->a[i];
+        job->tmp[offset[((x ^ flip) >> shift) & mask]++] = x;
+    }
+    gate_wait(job->gate);
+    for (;;) { /* buckets, a few at a time, by whichever thread is free */
+        size_t v = atomic_fetch_add(&job->next_bucket, 8);
+        if (v >= buckets)
+            break;
+        for (size_t end = v + 8 < buckets ? v + 8 : buckets; v < end; v++) {
+            size_t b = start[v], m = start[v + 1] - b;
+            if (m > 0)
+                msd64_bucket(job->tmp + b, job->a + b, job->a + b, m, flip, shift);
+        }
+    }
+}
+
+static pyffi_status sort_u64(uint64_t *a, size_t n, uint64_t flip, const char *func)
+{
+    if (n < MSD64_FROM)
+        return radix_u64_sort(a, n, flip, func);
+    const unsigned threads = threads_for(n);
+    const size_t head = 2 * LINE + (sizeof(size_t[MSD64_BUCKETS]) + sizeof(uint64_t[2])) * threads;
+    if (n > (SIZE_MAX - head) / sizeof *a)
+        return pyffi__fail(PYFFI_NOMEM, "%s: %zu elements cannot be buffered", func, n);
+    /* One block: the counts, the ranges, then the scratch array. */
+    char *block = calloc(1, head + n * sizeof *a);
+    if (block == NULL)
+        return pyffi__fail(PYFFI_NOMEM, "%s: out of memory for a %zu-element buffer", func, n);
+    team tm = {.work = msd64_work};
+    msd64_job job = {.a = a, .n = n, .flip = flip, .gate = &tm.gate};
+    job.count = (size_t(*)[MSD64_BUCKETS])(void *)block;
+    job.range = (uint64_t(*)[2])(void *)(block + sizeof(size_t[MSD64_BUCKETS]) * threads);
+    job.tmp = (uint64_t *)(void *)(((uintptr_t)(block + head - LINE) + LINE - 1) &
+                                   ~(uintptr_t)(LINE - 1));
+    pyffi__huge_pages(job.tmp, n * sizeof *a);
+    atomic_init(&job.next_bucket, 0);
+    tm.job = &job;
+    team_run(&tm, threads);
+    free(block);
+    return PYFFI_OK;
+}
+
 static pyffi_status sort_u32(uint32_t *a, size_t n, uint32_t flip, const char *func)
 {
     return pyffi__sort32(a, n, flip, pyffi__sort32_net_ok(), func);
@@ -974,13 +1125,13 @@ pyffi_status pyffi_sort_u32(uint32_t *xs, size_t n)
 pyffi_status pyffi_sort_i64(int64_t *xs, size_t n)
 {
     CHECK_ARRAY("sort_i64");
-    return radix_u64_sort((uint64_t *)xs, n, UINT64_C(1) << 63, "sort_i64");
+    return sort_u64((uint64_t *)xs, n, UINT64_C(1) << 63, "sort_i64");
 }
 
 pyffi_status pyffi_sort_u64(uint64_t *xs, size_t n)
 {
     CHECK_ARRAY("sort_u64");
-    return radix_u64_sort(xs, n, 0, "sort_u64");
+    return sort_u64(xs, n, 0, "sort_u64");
 }
 
 /* Floats: NaNs to the end (their bits untouched), the rest through keys.
@@ -1018,4 +1169,4 @@ pyffi_status pyffi_sort_u64(uint64_t *xs, size_t n)
     }
 
 DEFINE_FLOAT_SORT(pyffi_sort_f32, float, uint32_t, UINT32_C(1) << 31, sort_u32, "sort_f32")
-DEFINE_FLOAT_SORT(pyffi_sort_f64, double, uint64_t, UINT64_C(1) << 63, radix_u64_sort, "sort_f64")
+DEFINE_FLOAT_SORT(pyffi_sort_f64, double, uint64_t, UINT64_C(1) << 63, sort_u64, "sort_f64")

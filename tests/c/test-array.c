@@ -79,6 +79,60 @@ static void test_sort32_paths(void)
     }
 }
 
+static int compare_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static int compare_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* 64-bit keys from 2^16 on: one MSD pass, then buckets LSD-sorted in
+ * cache; below, LSD passes over the whole array. Every kind of keys, as
+ * signed and as unsigned, gives what qsort gives. */
+static void test_sort64_paths(void)
+{
+    static const size_t sizes[] = {1000, 65535, 65536, 100003, (1 << 20) + 3};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        uint64_t *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+        CHECK(want != NULL && got != NULL);
+        if (want == NULL || got == NULL) {
+            free(want), free(got);
+            return;
+        }
+        for (int kind = 0; kind < 8; kind++) {
+            for (size_t i = 0; i < n; i++) {
+                uint64_t hi = kind == 0 ? next() : 0; /* kind 0: all 64 bits vary */
+                want[i] = kind == 7 ? (next() >> 20) | UINT64_C(0xFFF0000000000000)
+                                    : hi ^ ((uint64_t)key_of(kind, i, n) << 17);
+            }
+            for (int is_signed = 0; is_signed < 2; is_signed++) {
+                memcpy(got, want, n * sizeof *got);
+                CHECK((is_signed ? pyffi_sort_i64((int64_t *)got, n) : pyffi_sort_u64(got, n)) ==
+                      PYFFI_OK);
+                uint64_t *sorted = malloc(n * sizeof *sorted);
+                CHECK(sorted != NULL);
+                if (sorted == NULL)
+                    break;
+                memcpy(sorted, want, n * sizeof *sorted);
+                qsort(sorted, n, sizeof *sorted, is_signed ? compare_i64 : compare_u64);
+                if (memcmp(got, sorted, n * sizeof *got) != 0) {
+                    fprintf(stderr, "n=%zu kind=%d signed=%d: not what qsort gives\n", n, kind,
+                            is_signed);
+                    CHECK(0);
+                }
+                free(sorted);
+            }
+        }
+        free(want), free(got);
+    }
+}
+
 /* A key's part of an order-free digest of keys (their sum): a permutation
  * keeps the digest, a lost key (or one written twice) changes it. */
 static uint64_t mixed(uint32_t key)
@@ -253,6 +307,7 @@ int main(void)
     test_scatter32();
     test_sort32_paths();
     test_sort32_halves();
+    test_sort64_paths();
     static const size_t sizes[] = {0, 1, 2, 47, 48, 1000, 100000};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         size_t n = sizes[k];

@@ -174,6 +174,19 @@ static void test_arrays(void)
     CHECK(pyffi_sort_i64(xs, 100) == PYFFI_NOMEM);
     CHECK_STR(pyffi_error_last(), "sort_i64: out of memory for a 100-element buffer");
     CHECK(xs[0] == 100 && xs[99] == 1); /* untouched */
+    size_t big = (size_t)1 << 17; /* sorted by an MSD pass and buckets */
+    int64_t *bs = malloc(big * sizeof *bs);
+    CHECK(bs != NULL);
+    if (bs != NULL) {
+        for (size_t i = 0; i < big; i++)
+            bs[i] = (int64_t)(big - i);
+        fail_countdown = 1;
+        CHECK(pyffi_sort_i64(bs, big) == PYFFI_NOMEM);
+        fail_countdown = 0;
+        CHECK_STR(pyffi_error_last(), "sort_i64: out of memory for a 131072-element buffer");
+        CHECK(bs[0] == (int64_t)big && bs[big - 1] == 1); /* untouched */
+        free(bs);
+    }
     int32_t zs[300]; /* more than a sorting network takes without a buffer */
     for (int i = 0; i < 300; i++)
         zs[i] = 300 - i;
