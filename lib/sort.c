@@ -967,6 +967,7 @@ pyffi_status pyffi__sort32(uint32_t *a, size_t n, uint32_t flip, bool net, const
 enum {
     MSD64_FROM = 1 << 16,
     MSD64_TARGET = 4096, /* keys: 32 KiB, in L1 */
+    MSD64_CACHED = 1 << 15, /* keys: bigger buckets are split again, not LSD-sorted */
     MSD64_MAX_BITS = 11,
     MSD64_BUCKETS = 1 << MSD64_MAX_BITS
 };
@@ -982,7 +983,9 @@ typedef struct msd64_job {
 } msd64_job;
 
 /* Sort the m keys at src (differing only in their low `bits` bits) into
- * out, which is src or dst; dst is scratch of m keys. */
+ * out, which is src or dst (scratch of m keys). A bucket too big for the
+ * cache (keys that share their top bits, as floats share exponents) is
+ * split again by the top 8 of its bits that vary, each part in turn. */
 static void msd64_bucket(uint64_t *src, uint64_t *dst, uint64_t *out, size_t m, uint64_t flip,
                          unsigned bits)
 {
@@ -991,6 +994,35 @@ static void msd64_bucket(uint64_t *src, uint64_t *dst, uint64_t *out, size_t m, 
             memcpy(out, src, m * sizeof *out);
         if (bits > 0)
             radix_u64_small(out, m, flip);
+        return;
+    }
+    if (m > MSD64_CACHED) {
+        uint64_t least = UINT64_MAX, most = 0;
+        for (size_t i = 0; i < m; i++) {
+            uint64_t k = src[i] ^ flip;
+            least = k < least ? k : least;
+            most = k > most ? k : most;
+        }
+        const unsigned top = least == most ? 0 : 64 - (unsigned)__builtin_clzll(least ^ most);
+        if (top == 0) {
+            msd64_bucket(src, dst, out, m, flip, 0);
+            return;
+        }
+        const unsigned shift = top < 8 ? 0 : top - 8;
+        const uint64_t mask = (UINT64_C(1) << (top - shift)) - 1;
+        size_t count[257] = {0};
+        for (size_t i = 0; i < m; i++)
+            count[(((src[i] ^ flip) >> shift) & mask) + 1]++;
+        size_t *offset = starts(count + 1, (size_t)mask + 1) - 1;
+        for (size_t i = 0; i < m; i++) {
+            uint64_t x = src[i];
+            dst[offset[(((x ^ flip) >> shift) & mask) + 1]++] = x;
+        }
+        for (size_t v = 0; v <= mask; v++) { /* offset[v + 1]: now v's end */
+            size_t b = v ? offset[v] : 0, c = offset[v + 1] - b;
+            if (c > 0)
+                msd64_bucket(dst + b, src + b, out + b, c, flip, shift);
+        }
         return;
     }
     const unsigned passes = (bits + 7) / 8;
