@@ -317,13 +317,16 @@ PYFFI_API pyffi_status pyffi_utf8_to_lowercase(char **out, size_t *out_len,
  *
  * @return PYFFI_OK; PYFFI_INVALID_ARGUMENT if @p xs is NULL and @p n is not 0;
  *         or PYFFI_NOMEM (a scratch buffer of @p n elements is needed, except
- *         for n < 2 or, with AVX-512, n <= 256), with @p xs untouched.
+ *         for n < 2 or, with AVX-512, n <= 256; from 2^23 elements with
+ *         AVX-512, of n / 2 unless most keys share their top bits), with
+ *         @p xs untouched.
  * Ownership: @p xs is borrowed for the call.
  */
 PYFFI_API pyffi_status pyffi_sort_i32(int32_t *xs, size_t n);
 /**
- * As pyffi_sort_i32(), for int64_t: LSD radix passes, each run by all the
- * threads; the scratch buffer is needed when n >= 48.
+ * As pyffi_sort_i32(), for int64_t: from 2^16 elements one MSD pass, then
+ * each bucket LSD-sorted in cache (a bucket too big for it split again),
+ * below that LSD passes; the scratch buffer is needed when n >= 48.
  */
 PYFFI_API pyffi_status pyffi_sort_i64(int64_t *xs, size_t n);
 /** As pyffi_sort_i32(), for uint32_t. */
