@@ -76,6 +76,17 @@ def tour() -> None:
         print(f"  {expr:<{width}}  ->  {shown}")
 
 
+def _python_without_cwd() -> list[str]:
+    """``python -m pyffi`` that imports the installed pyffi, even from a source checkout.
+
+    -P (3.11+) keeps the working directory off sys.path; older Pythons drop it by hand.
+    """
+    if sys.version_info >= (3, 11):
+        return [sys.executable, "-P", "-m", "pyffi"]
+    return [sys.executable, "-c",
+            "import runpy, sys; del sys.path[0]; runpy.run_module('pyffi', run_name='__main__')"]
+
+
 def main() -> int:
     if "--one" in sys.argv[1:]:
         tour()
@@ -84,8 +95,7 @@ def main() -> int:
     for backend in ("api", "abi"):
         env = dict(os.environ, PYFFI_BACKEND=backend)
         sys.stdout.flush()
-        # -P: the installed pyffi, even when run from a source checkout.
-        status |= subprocess.call([sys.executable, "-P", "-m", "pyffi", "--one"], env=env)
+        status |= subprocess.call([*_python_without_cwd(), "--one"], env=env)
         print()
     return status
 

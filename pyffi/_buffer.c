@@ -169,7 +169,8 @@ static int view_getbuffer(Int64View *self, Py_buffer *view, int flags)
         return -1;
     }
     static const int64_t empty = 0;
-    view->obj = Py_NewRef(self);
+    Py_INCREF(self);  /* Py_NewRef is 3.10+; requires-python is 3.9 */
+    view->obj = (PyObject *)self;
     view->buf = self->length > 0 ? (void *)self->data : (void *)&empty;
     view->len = self->length * self->itemsize;
     view->itemsize = self->itemsize;
@@ -252,7 +253,11 @@ PyMODINIT_FUNC PyInit__buffer(void)
     PyObject *module = PyModule_Create(&buffer_module);
     if (module == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(module, "Int64View", (PyObject *)&Int64View_Type) < 0) {
+    /* PyModule_AddObject steals the reference only on success (3.9 has no
+       PyModule_AddObjectRef). */
+    Py_INCREF(&Int64View_Type);
+    if (PyModule_AddObject(module, "Int64View", (PyObject *)&Int64View_Type) < 0) {
+        Py_DECREF(&Int64View_Type);
         Py_DECREF(module);
         return NULL;
     }

@@ -15,6 +15,38 @@
 
 #include <stdint.h>
 
+#if PY_VERSION_HEX < 0x030A0000
+/* PyGC_Disable/PyGC_Enable came with 3.10; on 3.9 the gc module does the
+ * same. Failing to reach it only leaves the collector on (slower, not wrong). */
+static int gc_method(const char *name)
+{
+    PyObject *type, *value, *traceback; /* an error being raised stays raised */
+    PyErr_Fetch(&type, &value, &traceback);
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *result = gc ? PyObject_CallMethod(gc, name, NULL) : NULL;
+    int truth = result ? PyObject_IsTrue(result) : 0;
+    Py_XDECREF(result);
+    Py_XDECREF(gc);
+    PyErr_Clear();
+    PyErr_Restore(type, value, traceback);
+    return truth > 0;
+}
+
+static int PyGC_Disable(void)
+{
+    int was_enabled = gc_method("isenabled");
+    gc_method("disable");
+    return was_enabled;
+}
+
+static int PyGC_Enable(void)
+{
+    int was_enabled = gc_method("isenabled");
+    gc_method("enable");
+    return was_enabled;
+}
+#endif
+
 static PyObject *rows(PyObject *self, PyObject *args)
 {
     (void)self;

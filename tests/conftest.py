@@ -16,6 +16,8 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 # nothing on sys.path by itself).
 sys.path.insert(0, str(CHECKOUT / "tests"))
 
+from support import SAFE_PATH  # noqa: E402 - needs the path above
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"pyffi {pyffi.__version__} from {Path(pyffi.__file__).parent}, backend: {pyffi.backend}"
@@ -32,7 +34,7 @@ def _run_python(code: str, *, env: dict[str, str] | None = None,
     """Run ``code`` in a fresh interpreter (-P: never the checkout's pyffi)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
+    return subprocess.run([sys.executable, *SAFE_PATH, "-c", code], capture_output=True, text=True,
                           env=full_env, cwd=cwd, timeout=120)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 #: Set by scripts/valgrind: every hypothesis test runs a few examples only.
 UNDER_VALGRIND = os.environ.get("PYFFI_TEST_UNDER_VALGRIND") == "1"
@@ -13,3 +14,9 @@ UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 def examples(n: int) -> int:
     """Hypothesis example count: ``n``, or a handful under valgrind (~50x slower)."""
     return min(n, 10) if UNDER_VALGRIND else n
+
+
+#: ``python`` options that keep the working directory off sys.path: -P on 3.11+. Older
+#: Pythons have no such flag; scripts/test-wheel runs them from a directory outside
+#: the checkout, so the installed pyffi is the one imported there too.
+SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []

@@ -19,11 +19,23 @@ QUOTING = [csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC, csv.QUOTE_NON
 
 
 def reference(text: str, **dialect: str) -> list[list[str]] | str:
-    """csv.reader's rows, or 'error' where it raises csv.Error."""
+    """csv.reader's rows (as Python 3.11+ reads them), or 'error' where it raises csv.Error.
+
+    Before 3.11, csv.reader refused any NUL ("line contains NUL"); since then NUL is an
+    ordinary character, as it is for pyffi. On older Pythons it stands in for a character
+    the text does not hold, which is mapped back.
+    """
+    stand_in = None
+    if sys.version_info < (3, 11) and "\0" in text:
+        stand_in = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
+        text = text.replace("\0", stand_in)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), strict=True, **dialect))
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True, **dialect))
     except csv.Error:
         return "error"
+    if stand_in is not None:
+        rows = [[field.replace(stand_in, "\0") for field in row] for row in rows]
+    return rows
 
 
 def ours(data: bytes, **kwargs: object) -> list[list[str]] | str:

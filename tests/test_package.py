@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import pyffi
+from support import SAFE_PATH
 
 
 def test_tests_run_against_the_installed_package(checkout: Path) -> None:
@@ -94,7 +95,7 @@ def test_public_classes_have_docstrings(name: str) -> None:
 
 
 def test_python_dash_m_pyffi_prints_the_tour_for_both_backends(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-P", "-m", "pyffi"], capture_output=True,
+    done = subprocess.run([sys.executable, *SAFE_PATH, "-m", "pyffi"], capture_output=True,
                           text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
