@@ -29,8 +29,9 @@ def load_pyffi_with_backend(backend: str) -> ModuleType:
     """A second copy of the installed package whose Pythonic layer runs on ``backend``."""
     path = Path(pyffi.__file__).parent
     name = f"pyffi_{backend}_copy"
-    spec = importlib.util.spec_from_file_location(name, path / "__init__.py",
-                                                  submodule_search_locations=[str(path)])
+    spec = importlib.util.spec_from_file_location(
+        name, path / "__init__.py", submodule_search_locations=[str(path)]
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -81,12 +82,13 @@ def candidates() -> dict[str, tuple[str, dict[str, object]]]:
         "ctypes, same job as pyffi.add": ("add(11, 22)", {"add": ctypes_add}),
     }
     for name, (stmt, namespace) in table.items():
-        assert eval(stmt, dict(namespace)) == 33, name  # noqa: S307 - our own literals
+        assert eval(stmt, dict(namespace)) == 33, name
     return table
 
 
-def measure(table: dict[str, tuple[str, dict[str, object]]], number: int,
-            rounds: int) -> dict[str, float]:
+def measure(
+    table: dict[str, tuple[str, dict[str, object]]], number: int, rounds: int
+) -> dict[str, float]:
     timers = {name: timeit.Timer(stmt, globals=dict(ns)) for name, (stmt, ns) in table.items()}
     samples: dict[str, list[float]] = {name: [] for name in table}
     for _ in range(rounds):  # round-robin: noise hits every row alike
@@ -107,10 +109,14 @@ def main() -> None:
     raw = ns["raw API-mode lib call, .value"]
     print()
     print(f"pyffi.add(api) / raw API-mode call          : {api / raw:.2f}x  (target <= 1.5x)")
-    print(f"ctypes same job / pyffi.add(api)            : "
-          f"{ns['ctypes, same job as pyffi.add'] / api:.2f}x  (target >= 2.5x)")
-    print(f"ctypes bare call / pyffi.add(api)           : "
-          f"{ns['ctypes, bare call, .value (unsafe)'] / api:.2f}x")
+    print(
+        f"ctypes same job / pyffi.add(api)            : "
+        f"{ns['ctypes, same job as pyffi.add'] / api:.2f}x  (target >= 2.5x)"
+    )
+    print(
+        f"ctypes bare call / pyffi.add(api)           : "
+        f"{ns['ctypes, bare call, .value (unsafe)'] / api:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,9 @@ import pyffi
 from pyffi import abi
 
 
-def median_s(cases: dict[str, Callable[[], object]], rounds: int, inner: int = 1) -> dict[str, float]:
+def median_s(
+    cases: dict[str, Callable[[], object]], rounds: int, inner: int = 1
+) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(rounds):
         for name, run in cases.items():
@@ -67,8 +69,9 @@ class I32Result(ctypes.Structure):
     _fields_ = [("status", ctypes.c_int), ("value", ctypes.c_int32)]
 
 
-BINOP = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32,
-                         ctypes.POINTER(ctypes.c_int32))
+BINOP = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.c_void_p, ctypes.c_int32, ctypes.c_int32, ctypes.POINTER(ctypes.c_int32)
+)
 
 
 def ctypes_calc() -> Callable[[int, int, Callable[[int, int], int]], int]:
@@ -82,6 +85,7 @@ def ctypes_calc() -> Callable[[int, int, Callable[[int, int], int]], int]:
         def entry(user: object, a: int, b: int, out: ctypes._Pointer) -> int:  # type: ignore[type-arg]
             out[0] = op(a, b)
             return 0
+
         return BINOP(entry)
 
     def calc(a: int, b: int, op: Callable[[int, int], int]) -> int:
@@ -115,15 +119,22 @@ def bench_calc() -> None:
     user_data = calc.user_data  # type: ignore[attr-defined]
     assert pyffi.calc(10, 2, op) == calc(10, 2, op) == fn(10, 2, wrapped, None).value == 12
     assert user_data(10, 2, op) == 12
-    result = median_s({
-        "pyffi.calc(a, b, op)": lambda: pyffi.calc(10, 2, op),
-        "ctypes, CFUNCTYPE made per call": lambda: calc(10, 2, op),
-        "ctypes, one CFUNCTYPE + op as py_object user": lambda: user_data(10, 2, op),
-        "ctypes, CFUNCTYPE bound to this one op": lambda: fn(10, 2, wrapped, None),
-        "op(a, b) called directly in Python": lambda: op(10, 2),
-    }, rounds=15, inner=20000)
-    table(f"calc: one C call that calls a Python op back ({pyffi.backend} backend)",
-          "pyffi.calc(a, b, op)", result)
+    result = median_s(
+        {
+            "pyffi.calc(a, b, op)": lambda: pyffi.calc(10, 2, op),
+            "ctypes, CFUNCTYPE made per call": lambda: calc(10, 2, op),
+            "ctypes, one CFUNCTYPE + op as py_object user": lambda: user_data(10, 2, op),
+            "ctypes, CFUNCTYPE bound to this one op": lambda: fn(10, 2, wrapped, None),
+            "op(a, b) called directly in Python": lambda: op(10, 2),
+        },
+        rounds=15,
+        inner=20000,
+    )
+    table(
+        f"calc: one C call that calls a Python op back ({pyffi.backend} backend)",
+        "pyffi.calc(a, b, op)",
+        result,
+    )
 
 
 def bench_compute(n: int) -> None:
@@ -136,15 +147,22 @@ def bench_compute(n: int) -> None:
         tan, cos, sin = math.tan, math.cos, math.sin
         return sum(tan(cos(sin(v))) for v in small)
 
-    result = median_s({
-        "compute_heavy(threads=1)": lambda: pyffi.compute_heavy(x, threads=1),
-        "compute_heavy(threads=2)": lambda: pyffi.compute_heavy(x, threads=2),
-        "numpy.tan(numpy.cos(numpy.sin(x))).sum()": lambda: np.tan(np.cos(np.sin(x))).sum(),
-    }, rounds=11)
+    result = median_s(
+        {
+            "compute_heavy(threads=1)": lambda: pyffi.compute_heavy(x, threads=1),
+            "compute_heavy(threads=2)": lambda: pyffi.compute_heavy(x, threads=2),
+            "numpy.tan(numpy.cos(numpy.sin(x))).sum()": lambda: np.tan(np.cos(np.sin(x))).sum(),
+        },
+        rounds=11,
+    )
     loop = median_s({"loop": python_loop}, rounds=5)["loop"] * (n / len(small))
     result["Python loop (math.*, scaled from 1e5)"] = loop
-    table(f"compute_heavy on {n:.0e} float64 ({pyffi.backend} backend, "
-          f"{__import__('os').cpu_count()} cores)", "compute_heavy(threads=1)", result)
+    table(
+        f"compute_heavy on {n:.0e} float64 ({pyffi.backend} backend, "
+        f"{__import__('os').cpu_count()} cores)",
+        "compute_heavy(threads=1)",
+        result,
+    )
     speedup = result["compute_heavy(threads=1)"] / result["compute_heavy(threads=2)"]
     print(f"  threads=2 speed-up over threads=1: {speedup:.2f}x")
 

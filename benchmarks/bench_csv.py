@@ -51,9 +51,18 @@ def mixed_file(path: Path, target: int) -> None:
         note = rng.choice(words) + " " + rng.choice(words)
         if i % 7 == 0:
             note = f'she said "{note}", twice'
-        rows.append([str(i), f"{rng.uniform(-1e6, 1e6):.6f}", note, str(rng.randrange(10**9)),
-                     rng.choice(words), ""])
+        rows.append(
+            [
+                str(i),
+                f"{rng.uniform(-1e6, 1e6):.6f}",
+                note,
+                str(rng.randrange(10**9)),
+                rng.choice(words),
+                "",
+            ]
+        )
     import io
+
     buf = io.StringIO(newline="")
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
     block = buf.getvalue().encode()
@@ -67,9 +76,13 @@ def mixed_file(path: Path, target: int) -> None:
 
 def numeric_file(path: Path, target: int) -> None:
     rng = random.Random(7)
-    lines = [",".join([str(rng.randrange(-10**6, 10**6)) for _ in range(4)] +
-                      [f"{rng.uniform(-1e3, 1e3):.4f}" for _ in range(4)])
-             for _ in range(20000)]
+    lines = [
+        ",".join(
+            [str(rng.randrange(-(10**6), 10**6)) for _ in range(4)]
+            + [f"{rng.uniform(-1e3, 1e3):.4f}" for _ in range(4)]
+        )
+        for _ in range(20000)
+    ]
     block = ("\n".join(lines) + "\n").encode()
     with open(path, "wb") as f:
         f.write(b"a,b,c,d,e,f,g,h\n")
@@ -79,8 +92,9 @@ def numeric_file(path: Path, target: int) -> None:
 
 def tokenizer_mb_s(data: bytes, rounds: int) -> tuple[float, float]:
     """(C tokenizer MB/s, memcpy MB/s) over the same bytes."""
-    options = ffi.new("pyffi_csv_options *", {"delimiter": b",", "quotechar": b'"',
-                                              "trim": False, "strict": True})
+    options = ffi.new(
+        "pyffi_csv_options *", {"delimiter": b",", "quotechar": b'"', "trim": False, "strict": True}
+    )
     out = ffi.new("pyffi_csv_table **")
     src = ffi.from_buffer(data)
     dst = ffi.new("char[]", len(data))
@@ -100,12 +114,15 @@ def tokenizer_mb_s(data: bytes, rounds: int) -> tuple[float, float]:
 def rss_of_iter_rows(path: Path) -> tuple[int, int]:
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent
     # across fork and exec, and the parent here holds a whole parsed file.
-    code = ("import pyffi\n"
-            f"n = sum(1 for _ in pyffi.csv.iter_rows({str(path)!r}))\n"
-            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
-            "print(n, hwm.split()[1])")
-    done = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
-                          check=True)
+    code = (
+        "import pyffi\n"
+        f"n = sum(1 for _ in pyffi.csv.iter_rows({str(path)!r}))\n"
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print(n, hwm.split()[1])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True
+    )
     rows, kb = done.stdout.split()
     return int(rows), int(kb)
 
@@ -137,11 +154,14 @@ def main() -> None:
         }
         if pd is not None:
             cases["pandas.read_csv(engine='c', dtype=str)"] = lambda: pd.read_csv(
-                path, engine="c", dtype=str, keep_default_na=False)
+                path, engine="c", dtype=str, keep_default_na=False
+            )
         result = median_s(cases, rounds)
         ours = result["pyffi.csv.read(path)"]
-        print(f"\n(a) mixed text/numbers, {mb:.0f} MB, {len(expected):,} rows "
-              "(ratio = time / pyffi time; > 1: pyffi is faster)")
+        print(
+            f"\n(a) mixed text/numbers, {mb:.0f} MB, {len(expected):,} rows "
+            "(ratio = time / pyffi time; > 1: pyffi is faster)"
+        )
         for name, t in result.items():
             print(f"  {name:<44} {t * 1e3:9.0f} ms  {t / ours:5.2f}x")
         if pd is None:
@@ -150,6 +170,7 @@ def main() -> None:
         numeric = Path(tmp) / "numeric.csv"
         numeric_file(numeric, size)
         import numpy as np
+
         cols = pyffi.csv.read_columns(numeric)
         cases = {"pyffi.csv.read_columns(path)": lambda: pyffi.csv.read_columns(numeric)}
         if pd is not None:
@@ -157,20 +178,27 @@ def main() -> None:
             assert (np.asarray(cols["a"]) == frame["a"].to_numpy()).all()
             cases["pandas.read_csv(engine='c')"] = lambda: pd.read_csv(numeric, engine="c")
         cases["numpy.loadtxt(delimiter=',')"] = lambda: np.loadtxt(
-            numeric, delimiter=",", skiprows=1)
+            numeric, delimiter=",", skiprows=1
+        )
         result = median_s(cases, rounds)
         ours = result["pyffi.csv.read_columns(path)"]
-        print(f"\n(b) numeric, {numeric.stat().st_size / 1e6:.0f} MB, 4 int + 4 float columns "
-              "(ratio = time / pyffi time)")
+        print(
+            f"\n(b) numeric, {numeric.stat().st_size / 1e6:.0f} MB, 4 int + 4 float columns "
+            "(ratio = time / pyffi time)"
+        )
         for name, t in result.items():
             print(f"  {name:<44} {t * 1e3:9.0f} ms  {t / ours:5.2f}x")
 
-        print("\n(c) the C tokenizer alone (pyffi_csv_parse: UTF-8 check, fields and rows "
-              "found, no Python objects), single thread")
+        print(
+            "\n(c) the C tokenizer alone (pyffi_csv_parse: UTF-8 check, fields and rows "
+            "found, no Python objects), single thread"
+        )
         for name, text in (("mixed", data), ("numeric", numeric.read_bytes())):
             parse, copy = tokenizer_mb_s(text, rounds + 4)
-            print(f"  {name:<8} {len(text) / 1e6:4.0f} MB: {parse:7,.0f} MB/s; memcpy of the "
-                  f"same bytes: {copy:,.0f} MB/s ({parse / copy:.2f} of memcpy)")
+            print(
+                f"  {name:<8} {len(text) / 1e6:4.0f} MB: {parse:7,.0f} MB/s; memcpy of the "
+                f"same bytes: {copy:,.0f} MB/s ({parse / copy:.2f} of memcpy)"
+            )
 
         if "--big" in sys.argv[1:]:
             big = Path(tmp) / "big.csv"
@@ -178,8 +206,10 @@ def main() -> None:
                 while f.tell() < 2**30:
                     f.write(data)
             rows, kb = rss_of_iter_rows(big)
-            print(f"\n(d) iter_rows over {big.stat().st_size / 2**30:.2f} GiB: {rows:,} rows, "
-                  f"peak RSS {kb / 1024:.0f} MiB")
+            print(
+                f"\n(d) iter_rows over {big.stat().st_size / 2**30:.2f} GiB: {rows:,} rows, "
+                f"peak RSS {kb / 1024:.0f} MiB"
+            )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,9 @@ import pyffi
 DEMO = Path(__file__).resolve().parent.parent / "tests" / "load"
 
 
-def median_ns(cases: dict[str, Callable[[], object]], rounds: int = 21,
-              inner: int = 20000) -> dict[str, float]:
+def median_ns(
+    cases: dict[str, Callable[[], object]], rounds: int = 21, inner: int = 20000
+) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(rounds):
         for name, run in cases.items():
@@ -67,9 +68,22 @@ def main() -> None:
         raise SystemExit("bench_load.py needs a C compiler to build the demo library")
     with tempfile.TemporaryDirectory() as tmp:
         so = Path(tmp) / "libdemo.so"
-        subprocess.run([cc, "-shared", "-fPIC", "-O2", "-fvisibility=hidden", "-I",
-                        pyffi.get_include(), str(DEMO / "demo.c"), "-o", str(so), "-lm"],
-                       check=True)
+        subprocess.run(
+            [
+                cc,
+                "-shared",
+                "-fPIC",
+                "-O2",
+                "-fvisibility=hidden",
+                "-I",
+                pyffi.get_include(),
+                str(DEMO / "demo.c"),
+                "-o",
+                str(so),
+                "-lm",
+            ],
+            check=True,
+        )
         lib = pyffi.load(so, DEMO / "demo.h")
 
         # ctypes, written by hand: the argtypes, the structs, the copy and the write-back.
@@ -101,15 +115,28 @@ def main() -> None:
         assert lib.demo_add(2, 3) == raw.demo_add(2, 3) == add(2, 3) == 5
 
         xs, ys = list(range(10)), list(range(10))
-        table("lib.demo_describe(str, list of 10 ints), written back", median_ns({
-            "pyffi.load": lambda: lib.demo_describe("some name", xs),
-            "ctypes, marshalling written by hand": lambda: ctypes_describe("some name", ys),
-        }, inner=5000), "pyffi.load")
-        table("demo_add(int32, int32)", median_ns({
-            "pyffi.load": lambda: lib.demo_add(11, 22),
-            "raw cffi ABI mode (ffi.dlopen)": lambda: raw.demo_add(11, 22),
-            "ctypes (argtypes, restype)": lambda: add(11, 22),
-        }), "pyffi.load")
+        table(
+            "lib.demo_describe(str, list of 10 ints), written back",
+            median_ns(
+                {
+                    "pyffi.load": lambda: lib.demo_describe("some name", xs),
+                    "ctypes, marshalling written by hand": lambda: ctypes_describe("some name", ys),
+                },
+                inner=5000,
+            ),
+            "pyffi.load",
+        )
+        table(
+            "demo_add(int32, int32)",
+            median_ns(
+                {
+                    "pyffi.load": lambda: lib.demo_add(11, 22),
+                    "raw cffi ABI mode (ffi.dlopen)": lambda: raw.demo_add(11, 22),
+                    "ctypes (argtypes, restype)": lambda: add(11, 22),
+                }
+            ),
+            "pyffi.load",
+        )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ import numpy as np
 import pyffi
 
 
-def median_ms(cases: dict[str, Callable[..., object]], rounds: int,
-              fresh: Callable[[], object] | None = None) -> dict[str, float]:
+def median_ms(
+    cases: dict[str, Callable[..., object]], rounds: int, fresh: Callable[[], object] | None = None
+) -> dict[str, float]:
     """Median milliseconds per case; with ``fresh``, each call gets its own
     new input from it, made outside the timed part."""
     times: dict[str, list[float]] = {name: [] for name in cases}
@@ -46,8 +47,9 @@ def show(ms: float) -> str:
 
 def row(label: str, ours: str, result: dict[str, float]) -> None:
     mine = result[ours]
-    peers = "  ".join(f"{name} {show(ms)} ({ms / mine:5.2f}x)"
-                      for name, ms in result.items() if name != ours)
+    peers = "  ".join(
+        f"{name} {show(ms)} ({ms / mine:5.2f}x)" for name, ms in result.items() if name != ours
+    )
     print(f"{label:<28} pyffi {show(mine)}   {peers}")
 
 
@@ -72,14 +74,32 @@ def bench_sort(sizes: list[int]) -> None:
                 finally:
                     os.sched_setaffinity(0, cpus)
 
-            row(f"{dtype} x {n:.0e} ndarray", "pyffi",
-                median_ms({"pyffi": pyffi.sort_array, "ndarray.sort": np.ndarray.sort,
-                           "pyffi on 1 CPU": one_cpu}, rounds, fresh=x.copy))
+            row(
+                f"{dtype} x {n:.0e} ndarray",
+                "pyffi",
+                median_ms(
+                    {
+                        "pyffi": pyffi.sort_array,
+                        "ndarray.sort": np.ndarray.sort,
+                        "pyffi on 1 CPU": one_cpu,
+                    },
+                    rounds,
+                    fresh=x.copy,
+                ),
+            )
         # Lists: pyffi sorts as int64 and writes back; the peer is sorted().
-        xs = rng.integers(-2**63, 2**63 - 1, n, endpoint=True).tolist()
-        row(f"int list x {n:.0e}", "pyffi",
-            median_ms({"pyffi": lambda: pyffi.sort_array(xs[:]), "sorted()": lambda: sorted(xs)},
-                      rounds if n <= 10**6 else 1))
+        xs = rng.integers(-(2**63), 2**63 - 1, n, endpoint=True).tolist()
+        row(
+            f"int list x {n:.0e}",
+            "pyffi",
+            median_ms(
+                {
+                    "pyffi": lambda xs=xs: pyffi.sort_array(xs[:]),
+                    "sorted()": lambda xs=xs: sorted(xs),
+                },
+                rounds if n <= 10**6 else 1,
+            ),
+        )
 
 
 def bench_upper(big: bool) -> None:
@@ -111,17 +131,26 @@ def bench_create(big: bool) -> None:
     print("\ncreate_array(1, n) (ratio = peer time / pyffi time)")
     for n in [10**5] + ([10**7] if big else []):
         rounds = 15
-        row(f"n = {n:.0e}", "pyffi", median_ms({
-            "pyffi": lambda: pyffi.create_array(1, n).close(),
-            "list(range)": lambda: list(range(1, n + 1)),
-            "numpy.arange": lambda: np.arange(1, n + 1),
-        }, rounds))
+        row(
+            f"n = {n:.0e}",
+            "pyffi",
+            median_ms(
+                {
+                    "pyffi": lambda n=n: pyffi.create_array(1, n).close(),
+                    "list(range)": lambda n=n: list(range(1, n + 1)),
+                    "numpy.arange": lambda n=n: np.arange(1, n + 1),
+                },
+                rounds,
+            ),
+        )
 
 
 def main() -> None:
     quick = "--quick" in sys.argv[1:]
-    print(f"pyffi {pyffi.__version__} ({pyffi.backend} backend), numpy {np.__version__}, "
-          f"Python {sys.version.split()[0]}; medians of interleaved rounds")
+    print(
+        f"pyffi {pyffi.__version__} ({pyffi.backend} backend), numpy {np.__version__}, "
+        f"Python {sys.version.split()[0]}; medians of interleaved rounds"
+    )
     bench_sort([10**6] if quick else [10**6, 10**7])
     if "--sort" in sys.argv[1:]:
         return

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from . import csv
 from ._array import Vector, create_array, process_dict, sort_array
 from ._callback import calc, map_f64, sort_by
 from ._compute import compute_heavy
@@ -48,13 +49,26 @@ from ._scalar import (
 )
 from ._text import to_lowercase, to_uppercase
 from ._version import __version__
-from . import csv
 from .csv import parse_csv_fast
 
-
 # Public classes are shown (and pickled) as pyffi.X, where users find them.
-for _cls in (CallbackError, CsvError, DeclarationError, Library, Record, DivisionByZeroError, DomainError, Error, InvalidArgumentError,
-             NoMemoryError, OutOfRangeError, Person, Point, Utf8Error, Vector):
+for _cls in (
+    CallbackError,
+    CsvError,
+    DeclarationError,
+    Library,
+    Record,
+    DivisionByZeroError,
+    DomainError,
+    Error,
+    InvalidArgumentError,
+    NoMemoryError,
+    OutOfRangeError,
+    Person,
+    Point,
+    Utf8Error,
+    Vector,
+):
     _cls.__module__ = __name__
 del _cls
 

@@ -55,7 +55,7 @@ TOUR = [
     "pyffi.compute_heavy(array.array('d', [0.0, 1.0]), threads=2)",
     "pyffi.compute_heavy([1.0], threads=0)",
     "pyffi.load('m', cdef='double cos(double x);').cos(0.0)",
-    "pyffi.csv.read(b'name,note\\r\\n\"Smith, J\",\"said \"\"hi\"\"\"\\n')",
+    'pyffi.csv.read(b\'name,note\\r\\n"Smith, J","said ""hi"""\\n\')',
     "pyffi.csv.read(b'a,\"b\"c\\n')",
 ]
 
@@ -70,7 +70,7 @@ def tour() -> None:
     width = max(len(expr) for expr in TOUR)
     for expr in TOUR:
         try:
-            shown = repr(eval(expr, {"pyffi": pyffi, "array": array}))  # noqa: S307 - our own literals
+            shown = repr(eval(expr, {"pyffi": pyffi, "array": array}))
         except Exception as exc:  # the tour shows errors too
             shown = f"{type(exc).__name__}: {exc}"
         print(f"  {expr:<{width}}  ->  {shown}")
@@ -83,8 +83,11 @@ def _python_without_cwd() -> list[str]:
     """
     if sys.version_info >= (3, 11):
         return [sys.executable, "-P", "-m", "pyffi"]
-    return [sys.executable, "-c",
-            "import runpy, sys; del sys.path[0]; runpy.run_module('pyffi', run_name='__main__')"]
+    return [
+        sys.executable,
+        "-c",
+        "import runpy, sys; del sys.path[0]; runpy.run_module('pyffi', run_name='__main__')",
+    ]
 
 
 def main() -> int:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # mypy's own copy; never imported at run time
+
 
 from ._buffer import Int64View
 from ._errors import OutOfRangeError, raise_status
@@ -28,8 +32,12 @@ _SORTS: dict[tuple[str, int], tuple[str, Callable[[Any, int], int]]] = {
     ("float", 4): ("float", lib.pyffi_sort_f32),
     ("float", 8): ("double", lib.pyffi_sort_f64),
 }
-_KINDS = {**dict.fromkeys("bhilqn", "signed"), **dict.fromkeys("BHILQN", "unsigned"),
-          "f": "float", "d": "float"}
+_KINDS = {
+    **dict.fromkeys("bhilqn", "signed"),
+    **dict.fromkeys("BHILQN", "unsigned"),
+    "f": "float",
+    "d": "float",
+}
 # Byte-order prefixes that mean this machine's order.
 _NATIVE = ("@", "=", "<" if sys.byteorder == "little" else ">")
 
@@ -46,8 +54,11 @@ def _list_error(xs: list[Any], exc: Exception) -> Exception:
         if not isinstance(x, int):
             return TypeError(f"sort_array() list item {i} must be int, not {type(x).__name__}")
         if not _INT64_MIN <= x <= _INT64_MAX:
-            return OutOfRangeError(f"sort_array() list item {i} = {x} does not fit int64_t "
-                                   f"[{_INT64_MIN}, {_INT64_MAX}]", int(lib.PYFFI_OVERFLOW))
+            return OutOfRangeError(
+                f"sort_array() list item {i} = {x} does not fit int64_t "
+                f"[{_INT64_MIN}, {_INT64_MAX}]",
+                int(lib.PYFFI_OVERFLOW),
+            )
     return exc
 
 
@@ -85,17 +96,22 @@ def sort_array(xs: Any) -> None:
     try:
         view = memoryview(xs)
     except TypeError:
-        raise TypeError("sort_array() argument must be a list of ints or a writable buffer "
-                        f"of numbers, not {type(xs).__name__}") from None
+        raise TypeError(
+            "sort_array() argument must be a list of ints or a writable buffer "
+            f"of numbers, not {type(xs).__name__}"
+        ) from None
     with view:
         if view.readonly:
-            raise TypeError(f"sort_array() needs a writable buffer; the {type(xs).__name__} "
-                            "given is read-only")
+            raise TypeError(
+                f"sort_array() needs a writable buffer; the {type(xs).__name__} given is read-only"
+            )
         sort = _buffer_sort(view.format, view.itemsize)
         if sort is None:
-            raise TypeError(f"sort_array() cannot sort buffers of format {view.format!r}; "
-                            "supported: int32, int64, uint32, uint64, float32, float64 "
-                            "in native byte order")
+            raise TypeError(
+                f"sort_array() cannot sort buffers of format {view.format!r}; "
+                "supported: int32, int64, uint32, uint64, float32, float64 "
+                "in native byte order"
+            )
         if view.ndim != 1:
             raise ValueError(f"sort_array() sorts one-dimensional buffers, not {view.ndim}-D")
         if not view.c_contiguous:
@@ -144,7 +160,7 @@ class Vector(Int64View):
         if owner is not None:
             ffi.release(owner)  # runs pyffi_array_free once; the gc hook is disarmed
 
-    def __enter__(self) -> Vector:
+    def __enter__(self) -> Self:
         len(self)  # ValueError if already closed
         return self
 
@@ -203,12 +219,15 @@ def create_array(divisor: int = 3, upto: int = 50) -> Vector:
     out_len = ffi.new("size_t *")
     for name, value in (("divisor", divisor), ("upto", upto)):
         if not isinstance(value, int):
-            raise TypeError(f"create_array() argument '{name}' must be int, "
-                            f"not {type(value).__name__}")
+            raise TypeError(
+                f"create_array() argument '{name}' must be int, not {type(value).__name__}"
+            )
         if not _INT64_MIN <= value <= _INT64_MAX:
-            raise OutOfRangeError(f"create_array() argument '{name}' = {value} does not fit "
-                                  f"int64_t [{_INT64_MIN}, {_INT64_MAX}]",
-                                  int(lib.PYFFI_OVERFLOW))
+            raise OutOfRangeError(
+                f"create_array() argument '{name}' = {value} does not fit "
+                f"int64_t [{_INT64_MIN}, {_INT64_MAX}]",
+                int(lib.PYFFI_OVERFLOW),
+            )
     status = lib.pyffi_create_array(out, out_len, divisor, upto)
     if status:
         raise_status(status)
@@ -229,18 +248,20 @@ def process_dict(d: Mapping[str, int]) -> list[tuple[str, int]]:
     keys = []  # the key buffers must outlive the C call
     for i, (key, value) in enumerate(items):
         if not isinstance(key, str):
-            raise TypeError(f"process_dict() keys must be str, not {type(key).__name__} "
-                            f"({key!r})")
+            raise TypeError(f"process_dict() keys must be str, not {type(key).__name__} ({key!r})")
         if not isinstance(value, int):
-            raise TypeError(f"process_dict() value of key {key!r} must be int, "
-                            f"not {type(value).__name__}")
+            raise TypeError(
+                f"process_dict() value of key {key!r} must be int, not {type(value).__name__}"
+            )
         entry = entries[i]
         try:
             entry.value = value
         except OverflowError:
-            raise OutOfRangeError(f"process_dict() value of key {key!r} = {value} does not "
-                                  f"fit int64_t [{_INT64_MIN}, {_INT64_MAX}]",
-                                  int(lib.PYFFI_OVERFLOW)) from None
+            raise OutOfRangeError(
+                f"process_dict() value of key {key!r} = {value} does not "
+                f"fit int64_t [{_INT64_MIN}, {_INT64_MAX}]",
+                int(lib.PYFFI_OVERFLOW),
+            ) from None
         data = key.encode("utf-8", "surrogatepass")
         keys.append(buf := ffi.from_buffer(data))
         entry.key = buf
@@ -248,5 +269,6 @@ def process_dict(d: Mapping[str, int]) -> list[tuple[str, int]]:
     status = lib.pyffi_entries_sort(entries, len(items))
     if status:
         raise_status(status)
-    return [(ffi.unpack(e.key, e.key_len).decode("utf-8", "surrogatepass"), e.value)
-            for e in entries]
+    return [
+        (ffi.unpack(e.key, e.key_len).decode("utf-8", "surrogatepass"), e.value) for e in entries
+    ]

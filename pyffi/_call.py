@@ -39,8 +39,13 @@ def _describe(ctype: Any) -> tuple[str, str]:
     return "int", f"{ctype.cname} [{lo}, {hi}]"
 
 
-def argument_error(func: str, names: tuple[str, ...], ctypes: tuple[Any, ...],
-                   args: tuple[Any, ...], exc: Exception) -> Exception:
+def argument_error(
+    func: str,
+    names: tuple[str, ...],
+    ctypes: tuple[Any, ...],
+    args: tuple[Any, ...],
+    exc: Exception,
+) -> Exception:
     """The exception to raise when cffi rejected one of ``args``.
 
     Converts each argument on its own to find the culprit, and names it:
@@ -54,11 +59,14 @@ def argument_error(func: str, names: tuple[str, ...], ctypes: tuple[Any, ...],
                 raise TypeError
             ffi.new(ffi.getctype(ctype, "*"), value)
         except TypeError:
-            return TypeError(f"{func}() argument '{name}' must be {expected}, "
-                             f"not {type(value).__name__}")
+            return TypeError(
+                f"{func}() argument '{name}' must be {expected}, not {type(value).__name__}"
+            )
         except OverflowError:
-            return OutOfRangeError(f"{func}() argument '{name}' = {value!r} does not fit "
-                                   f"{range_text}", int(lib.PYFFI_OVERFLOW))
+            return OutOfRangeError(
+                f"{func}() argument '{name}' = {value!r} does not fit {range_text}",
+                int(lib.PYFFI_OVERFLOW),
+            )
     return exc
 
 
@@ -88,13 +96,14 @@ def result_call(cfunc: Any) -> Callable[[F], F]:
     is never run. The call returns ``result.value``, or raises the exception
     for ``result.status``.
     """
+
     def decorate(stub: F) -> F:
         names = tuple(inspect.signature(stub).parameters)
         namespace: dict[str, Any] = {"raise_status": raise_status}
-        exec(_TEMPLATE.format(params=", ".join(names)), namespace)  # noqa: S102
-        call = namespace["make"](cfunc, argument_error, stub.__name__, names,
-                                 param_ctypes(cfunc))
+        exec(_TEMPLATE.format(params=", ".join(names)), namespace)
+        call = namespace["make"](cfunc, argument_error, stub.__name__, names, param_ctypes(cfunc))
         return functools.update_wrapper(call, stub)  # type: ignore[return-value]
+
     return decorate
 
 
@@ -105,7 +114,8 @@ def take_string(ptr: Any, length: int) -> bytes:
     ``ffi.gc``); the C pointer never escapes.
     """
     try:
-        return ffi.unpack(ptr, length)
+        text: bytes = ffi.unpack(ptr, length)
+        return text
     finally:
         lib.pyffi_string_free(ptr)
 
@@ -117,5 +127,7 @@ def encode_utf8(value: object, func: str, param: str) -> bytes:
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError(f"{func}() argument '{param}' cannot be encoded as UTF-8: "
-                         f"{exc.reason} at index {exc.start}") from None
+        raise ValueError(
+            f"{func}() argument '{param}' cannot be encoded as UTF-8: "
+            f"{exc.reason} at index {exc.start}"
+        ) from None

@@ -27,8 +27,17 @@ from ._call import argument_error, param_ctypes
 from ._errors import OutOfRangeError, raise_status
 from ._ffi import backend, ffi, lib
 
-__all__ = ["calc", "check_progress", "entry_point", "f64_input", "fail", "map_f64", "pending",
-           "progress_entry", "sort_by"]
+__all__ = [
+    "calc",
+    "check_progress",
+    "entry_point",
+    "f64_input",
+    "fail",
+    "map_f64",
+    "pending",
+    "progress_entry",
+    "sort_by",
+]
 
 _CALLBACK = int(lib.PYFFI_CALLBACK)
 _OVERFLOW = int(lib.PYFFI_OVERFLOW)
@@ -50,14 +59,15 @@ def pending(fn: Callable[..., Any], func: str) -> list[Any]:
 def fail(status: int, state: list[Any] | None) -> NoReturn:
     """Raise what made the C call fail: the callback's own exception if it raised one."""
     error = state[ERROR] if state is not None else None
-    if error is None:
+    if state is None or error is None:
         raise_status(status)
     state[ERROR] = None  # no cycle through the traceback's frames
     raise error
 
 
-def _on_error(exc_type: type[BaseException], exc: BaseException | None,
-              tb: types.TracebackType | None) -> None:
+def _on_error(
+    exc_type: type[BaseException], exc: BaseException | None, tb: types.TracebackType | None
+) -> None:
     """cffi's ``onerror``: an exception escaped an entry point (a signal at the wrong moment).
 
     Store it like any other, instead of letting cffi print it; C gets
@@ -69,7 +79,7 @@ def _on_error(exc_type: type[BaseException], exc: BaseException | None,
             state = ffi.from_handle(user)
             if state[ERROR] is None:
                 state[ERROR] = exc
-    except BaseException:  # noqa: BLE001, S110 - nowhere left to report it
+    except BaseException:
         pass
 
 
@@ -81,12 +91,14 @@ def entry_point(typedef: str) -> Callable[[Callable[..., int]], Any]:
     typedef, in ABI mode an ``ffi.callback`` of the typedef. Either way an
     exception that escapes the function returns ``PYFFI_CALLBACK`` silently.
     """
+
     def register(function: Callable[..., int]) -> Any:
         if backend == "api":
-            name = "pyffi_py_" + typedef[len("pyffi_"):]
+            name = "pyffi_py_" + typedef[len("pyffi_") :]
             ffi.def_extern(name=name, error=_CALLBACK, onerror=_on_error)(function)
             return getattr(lib, name)
         return ffi.callback(typedef, function, error=_CALLBACK, onerror=_on_error)
+
     return register
 
 
@@ -97,7 +109,7 @@ def progress_entry(user: Any, done: int, total: int) -> int:
     state = ffi.from_handle(user)
     try:
         state[FN](done, total)
-    except BaseException as exc:  # noqa: BLE001 - re-raised by fail() after the C call
+    except BaseException as exc:
         state[ERROR] = exc
         return _CALLBACK
     return 0
@@ -106,8 +118,9 @@ def progress_entry(user: Any, done: int, total: int) -> int:
 def check_progress(func: str, progress: object) -> None:
     """TypeError unless ``progress`` is None or callable."""
     if progress is not None and not callable(progress):
-        raise TypeError(f"{func}() argument 'progress' must be callable or None, not "
-                        f"{type(progress).__name__}")
+        raise TypeError(
+            f"{func}() argument 'progress' must be callable or None, not {type(progress).__name__}"
+        )
 
 
 @entry_point("pyffi_i32_binop")
@@ -115,7 +128,7 @@ def _binop(user: Any, a: int, b: int, out: Any) -> int:
     state = _from_handle(user)
     try:
         value = state[FN](a, b)
-    except BaseException as exc:  # noqa: BLE001 - re-raised by fail() after the C call
+    except BaseException as exc:
         state[ERROR] = exc
         return _CALLBACK
     try:
@@ -131,7 +144,7 @@ def _compare(user: Any, a: int, b: int, out: Any) -> int:
     state = _from_handle(user)
     try:
         order = state[FN](a, b)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         state[ERROR] = exc
         return _CALLBACK
     if not isinstance(order, int):
@@ -146,7 +159,7 @@ def _unary(user: Any, x: float, out: Any) -> int:
     state = _from_handle(user)
     try:
         value = state[FN](x)
-    except BaseException as exc:  # noqa: BLE001
+    except BaseException as exc:
         state[ERROR] = exc
         return _CALLBACK
     try:
@@ -161,10 +174,12 @@ def _bad_result(func: str, call: str, value: object, expected: type, ctype: str)
     """The exception for a callback result C cannot take."""
     if isinstance(value, expected) or (expected is float and isinstance(value, int)):
         bounds = f" [{_I32_MIN}, {_I32_MAX}]" if ctype == "int32_t" else ""
-        return OutOfRangeError(f"{func}(): {call} returned {value}, which does not fit "
-                               f"{ctype}{bounds}", _OVERFLOW)
-    return TypeError(f"{func}(): {call} returned {type(value).__name__}, "
-                     f"expected {expected.__name__}")
+        return OutOfRangeError(
+            f"{func}(): {call} returned {value}, which does not fit {ctype}{bounds}", _OVERFLOW
+        )
+    return TypeError(
+        f"{func}(): {call} returned {type(value).__name__}, expected {expected.__name__}"
+    )
 
 
 def _callable(func: str, param: str, fn: object) -> None:
@@ -199,7 +214,8 @@ def calc(a: int, b: int, op: Callable[[int, int], int]) -> int:
         raise argument_error("calc", ("a", "b"), _CALC_TYPES, (a, b), exc) from None
     if result.status:
         fail(result.status, state)
-    return result.value
+    value: int = result.value
+    return value
 
 
 def _int64_items(func: str, xs: list[Any]) -> Any:
@@ -208,11 +224,13 @@ def _int64_items(func: str, xs: list[Any]) -> Any:
     except (TypeError, OverflowError) as exc:
         for i, x in enumerate(xs):
             if not isinstance(x, int):
-                raise TypeError(f"{func}() list item {i} must be int, not "
-                                f"{type(x).__name__}") from None
+                raise TypeError(
+                    f"{func}() list item {i} must be int, not {type(x).__name__}"
+                ) from None
             if not -(1 << 63) <= x < (1 << 63):
-                raise OutOfRangeError(f"{func}() list item {i} = {x} does not fit int64_t",
-                                      _OVERFLOW) from None
+                raise OutOfRangeError(
+                    f"{func}() list item {i} = {x} does not fit int64_t", _OVERFLOW
+                ) from None
         raise exc from None
 
 
@@ -228,8 +246,7 @@ def sort_by(xs: list[int], compare: Callable[[int, int], int]) -> None:
     [3, 2, 1]
     """
     if not isinstance(xs, list):
-        raise TypeError(f"sort_by() argument 'xs' must be a list of ints, not "
-                        f"{type(xs).__name__}")
+        raise TypeError(f"sort_by() argument 'xs' must be a list of ints, not {type(xs).__name__}")
     _callable("sort_by", "compare", compare)
     before = xs[:]
     data = _int64_items("sort_by", xs)
@@ -256,16 +273,20 @@ def f64_input(func: str, param: str, data: Any) -> tuple[Any, int]:
     if view is not None:
         with view:
             if view.format not in _F64_FORMATS:
-                raise TypeError(f"{func}() argument '{param}' must be a buffer of float64, "
-                                f"not format {view.format!r}")
+                raise TypeError(
+                    f"{func}() argument '{param}' must be a buffer of float64, "
+                    f"not format {view.format!r}"
+                )
             if not view.c_contiguous:
                 raise ValueError(f"{func}() argument '{param}' must be a contiguous buffer")
             n = view.nbytes // 8
         # The view is released here; the cdata holds its own buffer export.
         return ffi.from_buffer("double[]", data), n
     if isinstance(data, (str, Mapping)) or not isinstance(data, Iterable):
-        raise TypeError(f"{func}() argument '{param}' must be a sequence of floats or a "
-                        f"float64 buffer, not {type(data).__name__}")
+        raise TypeError(
+            f"{func}() argument '{param}' must be a sequence of floats or a "
+            f"float64 buffer, not {type(data).__name__}"
+        )
     items = data if isinstance(data, (list, tuple)) else list(data)
     try:
         return ffi.new("double[]", items), len(items)
@@ -274,11 +295,13 @@ def f64_input(func: str, param: str, data: Any) -> tuple[Any, int]:
             try:
                 ffi.new("double[1]", [x])
             except TypeError:
-                raise TypeError(f"{func}() argument '{param}' item {i} must be a number, not "
-                                f"{type(x).__name__}") from None
+                raise TypeError(
+                    f"{func}() argument '{param}' item {i} must be a number, not {type(x).__name__}"
+                ) from None
             except OverflowError:
-                raise OutOfRangeError(f"{func}() argument '{param}' item {i} = {x} does not "
-                                      "fit a double", _OVERFLOW) from None
+                raise OutOfRangeError(
+                    f"{func}() argument '{param}' item {i} = {x} does not fit a double", _OVERFLOW
+                ) from None
         raise
 
 
@@ -302,4 +325,5 @@ def map_f64(fn: Callable[[float], float], xs: Any) -> list[float]:
         ffi.release(data)
     if status:
         fail(status, state)
-    return ffi.unpack(out, n)
+    values: list[float] = ffi.unpack(out, n)
+    return values

@@ -14,8 +14,9 @@ __all__ = ["compute_heavy"]
 _MAX_THREADS = int(lib.PYFFI_COMPUTE_MAX_THREADS)
 
 
-def compute_heavy(data: Any, *, threads: int | None = None,
-                  progress: Callable[[int, int], object] | None = None) -> float:
+def compute_heavy(
+    data: Any, *, threads: int | None = None, progress: Callable[[int, int], object] | None = None
+) -> float:
     """The sum of ``tan(cos(sin(x)))`` over float64 ``data``, computed in C.
 
     ``data`` is a float64 buffer (numpy, ``array('d')``: read in place, no
@@ -34,12 +35,14 @@ def compute_heavy(data: Any, *, threads: int | None = None,
     if threads is None:
         threads = os.cpu_count() or 1
     elif not isinstance(threads, int) or isinstance(threads, bool):
-        raise TypeError(f"compute_heavy() argument 'threads' must be int, not "
-                        f"{type(threads).__name__}")
+        raise TypeError(
+            f"compute_heavy() argument 'threads' must be int, not {type(threads).__name__}"
+        )
     if not 1 <= threads <= _MAX_THREADS:
-        raise InvalidArgumentError(f"compute_heavy() argument 'threads' must be in "
-                                   f"1..{_MAX_THREADS}, not {threads}",
-                                   int(lib.PYFFI_INVALID_ARGUMENT))
+        raise InvalidArgumentError(
+            f"compute_heavy() argument 'threads' must be in 1..{_MAX_THREADS}, not {threads}",
+            int(lib.PYFFI_INVALID_ARGUMENT),
+        )
     check_progress("compute_heavy", progress)
     xs, n = f64_input("compute_heavy", "data", data)
     state = pending(progress, "compute_heavy") if progress is not None else None
@@ -47,10 +50,10 @@ def compute_heavy(data: Any, *, threads: int | None = None,
         if state is None:
             result = lib.pyffi_compute_heavy(xs, n, threads, ffi.NULL, ffi.NULL)
         else:
-            result = lib.pyffi_compute_heavy(xs, n, threads, progress_entry,
-                                             ffi.new_handle(state))
+            result = lib.pyffi_compute_heavy(xs, n, threads, progress_entry, ffi.new_handle(state))
     finally:
         ffi.release(xs)
     if result.status:
         fail(result.status, state)
-    return result.value
+    value: float = result.value
+    return value

@@ -123,7 +123,7 @@ class CsvError(Error, ValueError):
     >>> pyffi.csv.read(b'a,"b"c\\n')
     Traceback (most recent call last):
     pyffi.CsvError: csv: line 1, column 6: 'c' after a closing quote (a delimiter or a line break was expected)
-    """
+    """  # noqa: E501 - a doctest's output line
 
     name = "PYFFI_CSV"
 
@@ -134,8 +134,15 @@ class DeclarationError(Error, ValueError):
 
 
 _CLASSES: tuple[type[Error], ...] = (
-    NoMemoryError, InvalidArgumentError, OutOfRangeError, DivisionByZeroError, DomainError,
-    Utf8Error, CallbackError, CsvError)
+    NoMemoryError,
+    InvalidArgumentError,
+    OutOfRangeError,
+    DivisionByZeroError,
+    DomainError,
+    Utf8Error,
+    CallbackError,
+    CsvError,
+)
 
 for _cls in _CLASSES:
     _cls.status = int(getattr(lib, _cls.name))

@@ -20,7 +20,8 @@ backend: str = os.environ.get("PYFFI_BACKEND", "") or "api"
 if backend not in BACKENDS:
     raise ImportError(
         f"PYFFI_BACKEND={backend!r} is not a pyffi backend; "
-        f"accepted values: {', '.join(repr(b) for b in BACKENDS)}")
+        f"accepted values: {', '.join(repr(b) for b in BACKENDS)}"
+    )
 
 if backend == "api":
     from ._pyffi import ffi, lib
@@ -31,6 +32,7 @@ _loaded = ffi.string(lib.pyffi_version_string()).decode("ascii")
 if _loaded != __version__:
     raise ImportError(
         f"pyffi {__version__} found C library version {_loaded} "
-        f"({backend} backend): the installation is inconsistent; reinstall pyffi")
+        f"({backend} backend): the installation is inconsistent; reinstall pyffi"
+    )
 
 __all__ = ["BACKENDS", "backend", "ffi", "lib"]

@@ -7,7 +7,11 @@ the object is collected; ``ffi.release`` makes sure it is released only once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # mypy's own copy; never imported at run time
+
 
 from ._call import argument_error, encode_utf8, param_ctypes
 from ._errors import OutOfRangeError, raise_status
@@ -16,8 +20,9 @@ from ._ffi import ffi, lib
 __all__ = ["Person", "Point", "create_struct", "point_distance"]
 
 
-def _set_field(cdata: Any, owner: str, field: str, value: object, expected: str,
-               c_range: str) -> None:
+def _set_field(
+    cdata: Any, owner: str, field: str, value: object, expected: str, c_range: str
+) -> None:
     """Assign a struct field, turning cffi's errors into ones that name the field."""
     if value is None:  # cffi would take None as 0 for some types
         raise TypeError(f"{owner}.{field} must be {expected}, not NoneType")
@@ -26,8 +31,9 @@ def _set_field(cdata: Any, owner: str, field: str, value: object, expected: str,
     except TypeError:
         raise TypeError(f"{owner}.{field} must be {expected}, not {type(value).__name__}") from None
     except OverflowError:
-        raise OutOfRangeError(f"{owner}.{field} = {value!r} does not fit {c_range}",
-                              int(lib.PYFFI_OVERFLOW)) from None
+        raise OutOfRangeError(
+            f"{owner}.{field} = {value!r} does not fit {c_range}", int(lib.PYFFI_OVERFLOW)
+        ) from None
 
 
 class Point:
@@ -91,8 +97,9 @@ def point_distance(p: Point, q: Point) -> float:
     """
     for name, value in (("p", p), ("q", q)):
         if not isinstance(value, Point):
-            raise TypeError(f"point_distance() argument '{name}' must be Point, "
-                            f"not {type(value).__name__}")
+            raise TypeError(
+                f"point_distance() argument '{name}' must be Point, not {type(value).__name__}"
+            )
     return lib.pyffi_point_distance(p._c[0], q._c[0])  # type: ignore[no-any-return]
 
 
@@ -167,7 +174,7 @@ class Person:
         if c is not None:
             ffi.release(c)  # runs the destructor once; the gc hook is then disarmed
 
-    def __enter__(self) -> Person:
+    def __enter__(self) -> Self:
         self._live()
         return self
 

@@ -12,8 +12,18 @@ from ._errors import OutOfRangeError, raise_status
 from ._ffi import ffi, lib
 
 __all__ = [
-    "add", "add_f32", "add_f64", "add_isize", "add_one", "add_u32", "divide",
-    "get_char", "get_square_root", "get_unicode", "reverse_bool", "sum_as_string",
+    "add",
+    "add_f32",
+    "add_f64",
+    "add_isize",
+    "add_one",
+    "add_u32",
+    "divide",
+    "get_char",
+    "get_square_root",
+    "get_unicode",
+    "reverse_bool",
+    "sum_as_string",
 ]
 
 
@@ -125,8 +135,10 @@ def get_char(c: int | bytes) -> bytes:
         byte = bytes(c)
     elif isinstance(c, int):
         if not 0 <= c <= 255:
-            raise OutOfRangeError(f"get_char() argument 'c' = {c} is not a byte value [0, 255]",
-                                  int(lib.PYFFI_OVERFLOW))
+            raise OutOfRangeError(
+                f"get_char() argument 'c' = {c} is not a byte value [0, 255]",
+                int(lib.PYFFI_OVERFLOW),
+            )
         byte = bytes((c,))
     else:
         raise TypeError(f"get_char() argument 'c' must be int or bytes, not {type(c).__name__}")
@@ -156,7 +168,9 @@ _SUM_STRING_PARAMS = param_ctypes(lib.pyffi_scalar_sum_string, skip=2)
 
 
 def sum_as_string(a: int, b: int) -> str:
-    """Return the decimal text of a + b (both size_t) built in C; negative or too large raise OverflowError.
+    """Return the decimal text of a + b (both size_t) built in C.
+
+    A negative or too large argument raises OverflowError.
 
     The C side allocates the string; it is copied and freed at once.
 

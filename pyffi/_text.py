@@ -31,8 +31,10 @@ def _convert(cfunc: Callable[..., int], func: str, text: object) -> str | bytes:
         data = ffi.from_buffer("char[]", view) if view.contiguous else view.tobytes()
         flags = _STRICT
     else:
-        raise TypeError(f"{func}() argument must be str, bytes, bytearray or memoryview, "
-                        f"not {type(text).__name__}")
+        raise TypeError(
+            f"{func}() argument must be str, bytes, bytearray or memoryview, "
+            f"not {type(text).__name__}"
+        )
     out = ffi.new("char **")
     out_len = ffi.new("size_t *")
     status = cfunc(out, out_len, data, len(data), flags)

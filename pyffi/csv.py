@@ -12,7 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO, Callable, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Union
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 from . import _rows
 from ._array import Vector
@@ -30,16 +33,23 @@ _BOM = b"\xef\xbb\xbf"
 def _options(func: str, delimiter: str, quotechar: str, trim: bool, strict: bool) -> Any:
     for name, value in (("delimiter", delimiter), ("quotechar", quotechar)):
         if not isinstance(value, str) or len(value) != 1:
-            raise TypeError(f"{func}() argument '{name}' must be a 1-character str, not "
-                            f"{value!r}")
+            raise TypeError(f"{func}() argument '{name}' must be a 1-character str, not {value!r}")
         if not value.isascii() or value in "\r\n":
-            raise ValueError(f"{func}() argument '{name}' must be an ASCII character other "
-                             f"than a line break, not {value!r}")
+            raise ValueError(
+                f"{func}() argument '{name}' must be an ASCII character other "
+                f"than a line break, not {value!r}"
+            )
     if delimiter == quotechar:
         raise ValueError(f"{func}(): delimiter and quotechar are both {delimiter!r}")
-    return ffi.new("pyffi_csv_options *", {"delimiter": delimiter.encode(),
-                                           "quotechar": quotechar.encode(),
-                                           "trim": bool(trim), "strict": bool(strict)})
+    return ffi.new(
+        "pyffi_csv_options *",
+        {
+            "delimiter": delimiter.encode(),
+            "quotechar": quotechar.encode(),
+            "trim": bool(trim),
+            "strict": bool(strict),
+        },
+    )
 
 
 def _progress(func: str, options: Any, progress: Progress | None, skipped: int) -> Any:
@@ -48,8 +58,9 @@ def _progress(func: str, options: Any, progress: Progress | None, skipped: int) 
     the parse returns (None without progress)."""
     if progress is None:
         return None
-    report = progress if not skipped else (
-        lambda done, total: progress(done + skipped, total + skipped))
+    report = (
+        progress if not skipped else (lambda done, total: progress(done + skipped, total + skipped))
+    )
     state = pending(report, func)
     handle = ffi.new_handle(state)
     options.progress = progress_entry
@@ -62,15 +73,17 @@ def _address(cdata: Any) -> int:
 
 
 @contextmanager
-def _parsed(data: Any, start: int, options: Any, final: bool, line: int, offset: int,
-            progress: Any = None) -> Iterator[Any]:
+def _parsed(
+    data: Any, start: int, options: Any, final: bool, line: int, offset: int, progress: Any = None
+) -> Iterator[Any]:
     """The C table of data[start:], freed on exit; data stays exported (so a
     bytearray cannot be resized) while the table points into it."""
     buf = ffi.from_buffer(data)
     try:
         out = ffi.new("pyffi_csv_table **")
-        status = lib.pyffi_csv_parse(out, buf + start, len(buf) - start, options, final,
-                                     line, offset)
+        status = lib.pyffi_csv_parse(
+            out, buf + start, len(buf) - start, options, final, line, offset
+        )
         if status:
             fail(status, progress[0] if progress else None)
         try:
@@ -85,14 +98,15 @@ def _rows_of(table: Any, first: int = 0, stop: int | None = None) -> list[list[s
     return _rows.rows(_address(table), first, table.n_rows if stop is None else stop)
 
 
-def _parse(data: Any, start: int, options: Any, final: bool, line: int,
-           offset: int) -> tuple[list[list[str]], int, int]:
+def _parse(
+    data: Any, start: int, options: Any, final: bool, line: int, offset: int
+) -> tuple[list[list[str]], int, int]:
     """Rows of data[start:], the bytes consumed and the line breaks in them."""
     with _parsed(data, start, options, final, line, offset) as table:
         return _rows_of(table), table.consumed, table.lines
 
 
-def _is_path(source: object) -> bool:
+def _is_path(source: object) -> TypeIs[str | os.PathLike[str]]:
     return isinstance(source, (str, os.PathLike))
 
 
@@ -105,13 +119,22 @@ def _source_bytes(func: str, source: Source) -> tuple[Any, int]:
         try:
             data = memoryview(source).cast("B")
         except TypeError:
-            raise TypeError(f"{func}() argument 'source' must be a path or a bytes-like "
-                            f"object, not {type(source).__name__}") from None
+            raise TypeError(
+                f"{func}() argument 'source' must be a path or a bytes-like "
+                f"object, not {type(source).__name__}"
+            ) from None
     return data, 3 if bytes(data[:3]) == _BOM else 0
 
 
-def read(source: Source, *, delimiter: str = ",", quotechar: str = '"', trim: bool = False,
-         strict: bool = True, progress: Progress | None = None) -> list[list[str]]:
+def read(
+    source: Source,
+    *,
+    delimiter: str = ",",
+    quotechar: str = '"',
+    trim: bool = False,
+    strict: bool = True,
+    progress: Progress | None = None,
+) -> list[list[str]]:
     '''All rows of a CSV file (a path) or of bytes, as lists of str.
 
     Quoted fields, doubled quotes, delimiters and line breaks inside quotes,
@@ -138,8 +161,10 @@ def read(source: Source, *, delimiter: str = ",", quotechar: str = '"', trim: bo
         return _rows_of(table)
 
 
-_COLUMN = {int: (lib.pyffi_csv_column_i64, "int64_t **", "q"),
-           float: (lib.pyffi_csv_column_f64, "double **", "d")}
+_COLUMN = {
+    int: (lib.pyffi_csv_column_i64, "int64_t **", "q"),
+    float: (lib.pyffi_csv_column_f64, "double **", "d"),
+}
 
 
 def _typed_column(table: Any, index: int, first: int, name: str, kind: type) -> Vector:
@@ -152,10 +177,17 @@ def _typed_column(table: Any, index: int, first: int, name: str, kind: type) -> 
     return Vector._adopt(out[0], table.n_rows - first, lib.pyffi_csv_column_free, fmt)
 
 
-def read_columns(source: Source, *, header: bool = True,
-                 types: dict[str, type] | None = None, delimiter: str = ",",
-                 quotechar: str = '"', trim: bool = False, strict: bool = True,
-                 progress: Progress | None = None) -> dict[str, Vector | list[str]]:
+def read_columns(
+    source: Source,
+    *,
+    header: bool = True,
+    types: dict[str, type] | None = None,
+    delimiter: str = ",",
+    quotechar: str = '"',
+    trim: bool = False,
+    strict: bool = True,
+    progress: Progress | None = None,
+) -> dict[str, Vector | list[str]]:
     """Columns by name: int and float columns as :class:`pyffi.Vector` (C arrays, zero-copy
     into numpy: ``numpy.asarray(col)``), str columns as lists.
 
@@ -179,21 +211,23 @@ def read_columns(source: Source, *, header: bool = True,
         n_rows = table.n_rows
         width = table.rows[0].fields_end if n_rows else 0
         if header:
-            names = _rows_of(table, 0, min(n_rows, 1))
-            names = names[0] if names else []
+            header_rows = _rows_of(table, 0, min(n_rows, 1))
+            names = header_rows[0] if header_rows else []
         else:
             names = [str(i) for i in range(width)]
         first = 1 if header else 0
         if len(set(names)) != len(names):
             raise ValueError(f"read_columns(): duplicate column names in the header: {names}")
         types = dict(types or {})
-        for name, kind in types.items():
+        for name, given in types.items():
             if name not in names:
-                raise KeyError(f"read_columns(): types names {name!r}, not a column "
-                               f"(columns: {names})")
-            if kind not in (int, float, str):
-                raise TypeError(f"read_columns(): the type of {name!r} must be int, float or "
-                                f"str, not {kind!r}")
+                raise KeyError(
+                    f"read_columns(): types names {name!r}, not a column (columns: {names})"
+                )
+            if given not in (int, float, str):
+                raise TypeError(
+                    f"read_columns(): the type of {name!r} must be int, float or str, not {given!r}"
+                )
         columns: dict[str, Vector | list[str]] = {}
         rows: list[list[str]] | None = None
         for index, name in enumerate(names):
@@ -216,9 +250,11 @@ def read_columns(source: Source, *, header: bool = True,
                 columns[name] = [row[index] for row in rows]
             except IndexError:
                 short = next(i for i, row in enumerate(rows) if len(row) <= index)
-                raise CsvError(f"csv: row {short + first + 1}, column {name!r}: the row has "
-                               f"only {len(rows[short])} field(s)",
-                               int(lib.PYFFI_CSV)) from None
+                raise CsvError(
+                    f"csv: row {short + first + 1}, column {name!r}: the row has "
+                    f"only {len(rows[short])} field(s)",
+                    int(lib.PYFFI_CSV),
+                ) from None
         return columns
 
 
@@ -233,8 +269,15 @@ def parse_csv_fast(path: str | os.PathLike[str]) -> list[list[str]]:
     return read(path, trim=True)
 
 
-def iter_rows(source: Source, *, chunk_size: int = 1 << 20, delimiter: str = ",",
-              quotechar: str = '"', trim: bool = False, strict: bool = True) -> Iterator[list[str]]:
+def iter_rows(
+    source: Source,
+    *,
+    chunk_size: int = 1 << 20,
+    delimiter: str = ",",
+    quotechar: str = '"',
+    trim: bool = False,
+    strict: bool = True,
+) -> Iterator[list[str]]:
     """Yield the rows of a CSV file or bytes, reading ``chunk_size`` bytes at a time.
 
     Memory stays bounded by a chunk plus the longest record, whatever the
@@ -248,21 +291,24 @@ def iter_rows(source: Source, *, chunk_size: int = 1 << 20, delimiter: str = ","
     """
     options = _options("iter_rows", delimiter, quotechar, trim, strict)
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool):
-        raise TypeError(f"iter_rows() argument 'chunk_size' must be int, not "
-                        f"{type(chunk_size).__name__}")
+        raise TypeError(
+            f"iter_rows() argument 'chunk_size' must be int, not {type(chunk_size).__name__}"
+        )
     if chunk_size < 1:
-        raise ValueError(f"iter_rows() argument 'chunk_size' must be at least 1, not "
-                         f"{chunk_size}")
+        raise ValueError(f"iter_rows() argument 'chunk_size' must be at least 1, not {chunk_size}")
     if _is_path(source):
-        f: BinaryIO | None = open(source, "rb")  # noqa: SIM115 - closed by the generator
+        f: BinaryIO = open(source, "rb")  # noqa: SIM115 - closed by the generator
         return _iter_file(f, chunk_size, options)
     try:
         view = memoryview(source).cast("B")
     except TypeError:
-        raise TypeError(f"iter_rows() argument 'source' must be a path or a bytes-like "
-                        f"object, not {type(source).__name__}") from None
-    return _iter_chunks((view[k:k + chunk_size] for k in range(0, len(view), chunk_size)),
-                        options)
+        raise TypeError(
+            f"iter_rows() argument 'source' must be a path or a bytes-like "
+            f"object, not {type(source).__name__}"
+        ) from None
+    return _iter_chunks(
+        (view[k : k + chunk_size] for k in range(0, len(view), chunk_size)), options
+    )
 
 
 def _iter_file(f: BinaryIO, chunk_size: int, options: Any) -> Iterator[list[str]]:
@@ -286,7 +332,7 @@ def _iter_chunks(chunks: Iterator[Any], options: Any) -> Iterator[list[str]]:
         yield from rows
         line += lines
         offset += consumed
-        pending = data[start + consumed:]
+        pending = data[start + consumed :]
     if first and pending[:3] == _BOM:
         pending, offset = pending[3:], 3
     rows, _, _ = _parse(pending, 0, options, True, line, offset)

@@ -29,13 +29,21 @@ def checkout() -> Path:
     return CHECKOUT
 
 
-def _run_python(code: str, *, env: dict[str, str] | None = None,
-                cwd: str | os.PathLike[str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run_python(
+    code: str, *, env: dict[str, str] | None = None, cwd: str | os.PathLike[str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter (-P: never the checkout's pyffi)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, *SAFE_PATH, "-c", code], capture_output=True, text=True,
-                          env=full_env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, *SAFE_PATH, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="session")

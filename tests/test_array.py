@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import examples
 
 import pyffi
-from support import examples
 
 INT_DTYPES = ["int32", "int64", "uint32", "uint64"]
 FLOAT_DTYPES = ["float32", "float64"]
@@ -72,7 +72,7 @@ def test_a_slice_of_a_buffer_sorts_only_that_slice() -> None:
 
 
 @settings(max_examples=examples(300), deadline=None)
-@given(st.lists(st.integers(-2**63, 2**63 - 1), max_size=200))
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=200))
 def test_lists_are_written_back(xs: list[int]) -> None:
     same = xs
     pyffi.sort_array(xs)
@@ -81,17 +81,22 @@ def test_lists_are_written_back(xs: list[int]) -> None:
 
 def test_list_errors_leave_the_list_unchanged() -> None:
     xs = [3, 2, 2**63, 1]
-    with pytest.raises(OverflowError, match=r"^sort_array\(\) list item 2 = 9223372036854775808 "
-                                            r"does not fit int64_t") as info:
+    with pytest.raises(
+        OverflowError,
+        match=r"^sort_array\(\) list item 2 = 9223372036854775808 "
+        r"does not fit int64_t",
+    ) as info:
         pyffi.sort_array(xs)
     assert isinstance(info.value, pyffi.OutOfRangeError)
     assert xs == [3, 2, 2**63, 1]
-    xs = [3, -2**63 - 1]
+    xs = [3, -(2**63) - 1]
     with pytest.raises(OverflowError, match=r"list item 1 = -9223372036854775809"):
         pyffi.sort_array(xs)
     for bad, name in ((2.5, "float"), ("1", "str"), (None, "NoneType")):
         xs = [3, 1, bad, 0]
-        with pytest.raises(TypeError, match=rf"^sort_array\(\) list item 2 must be int, not {name}$"):
+        with pytest.raises(
+            TypeError, match=rf"^sort_array\(\) list item 2 must be int, not {name}$"
+        ):
             pyffi.sort_array(xs)
         assert xs == [3, 1, bad, 0]
 
@@ -102,9 +107,13 @@ def test_bools_in_a_list_sort_as_ints() -> None:
     assert xs == [-1, 0, 1]
 
 
-@pytest.mark.parametrize("readonly", [b"\x01\x00\x00\x00", memoryview(array.array("i", [2, 1])).toreadonly()])
+@pytest.mark.parametrize(
+    "readonly", [b"\x01\x00\x00\x00", memoryview(array.array("i", [2, 1])).toreadonly()]
+)
 def test_read_only_buffers_are_type_errors(readonly: object) -> None:
-    with pytest.raises(TypeError, match=r"^sort_array\(\) needs a writable buffer; the \w+ given is read-only$"):
+    with pytest.raises(
+        TypeError, match=r"^sort_array\(\) needs a writable buffer; the \w+ given is read-only$"
+    ):
         pyffi.sort_array(readonly)
 
 
@@ -116,13 +125,16 @@ def test_read_only_numpy_array() -> None:
     assert x.tolist() == [2, 1]
 
 
-@pytest.mark.parametrize("obj, fmt", [
-    (bytearray(b"\x02\x01"), "B"),
-    (array.array("h", [2, 1]), "h"),
-    (np.array([2, 1], dtype=">i4"), ">i"),
-    (np.array([2, 1], dtype="float16"), "e"),
-    (np.array([2, 1], dtype="complex128"), "Zd"),
-])
+@pytest.mark.parametrize(
+    "obj, fmt",
+    [
+        (bytearray(b"\x02\x01"), "B"),
+        (array.array("h", [2, 1]), "h"),
+        (np.array([2, 1], dtype=">i4"), ">i"),
+        (np.array([2, 1], dtype="float16"), "e"),
+        (np.array([2, 1], dtype="complex128"), "Zd"),
+    ],
+)
 def test_unsupported_formats_name_the_format(obj: object, fmt: str) -> None:
     with pytest.raises(TypeError, match=rf"^sort_array\(\) cannot sort buffers of format '{fmt}'"):
         pyffi.sort_array(obj)
@@ -130,8 +142,11 @@ def test_unsupported_formats_name_the_format(obj: object, fmt: str) -> None:
 
 @pytest.mark.parametrize("bad", [None, 3, "abc", (3, 1), {1: 2}])
 def test_non_buffers_are_type_errors(bad: object) -> None:
-    with pytest.raises(TypeError, match=r"^sort_array\(\) argument must be a list of ints or a "
-                                        r"writable buffer of numbers, not \w+$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^sort_array\(\) argument must be a list of ints or a "
+        r"writable buffer of numbers, not \w+$",
+    ):
         pyffi.sort_array(bad)
 
 
@@ -156,6 +171,7 @@ def test_the_gil_is_not_needed_while_sorting() -> None:
 
 # ---------------------------------------------------------------- Vector
 
+
 def test_create_array_default() -> None:
     v = pyffi.create_array()
     assert list(v) == list(range(3, 49, 3))
@@ -166,7 +182,7 @@ def test_create_array_default() -> None:
     assert len(v) == 16 and v[0] == 3 and v[-1] == 48 and v[-16] == 3
     assert v[2:5] == [9, 12, 15] and v[::-8] == [48, 24]
     assert 9 in v and 10 not in v
-    assert list(reversed(v))[0] == 48
+    assert next(reversed(v)) == 48
     assert repr(pyffi.create_array(4, 12)) == "Vector([4, 8, 12])"
     assert repr(v) == "Vector([3, 6, 9, 12, 15, ...] (length 16))"
     with pytest.raises(TypeError):
@@ -178,7 +194,7 @@ def test_create_array_edges() -> None:
     assert list(pyffi.create_array(5, -10)) == []
     assert list(pyffi.create_array(-4, 12)) == [4, 8, 12]
     assert list(pyffi.create_array(2**63 - 1, 2**63 - 1)) == [2**63 - 1]
-    assert list(pyffi.create_array(-2**63, 2**63 - 1)) == []
+    assert list(pyffi.create_array(-(2**63), 2**63 - 1)) == []
     assert len(pyffi.create_array(1, 10**6)) == 10**6
 
 
@@ -187,11 +203,18 @@ def test_create_array_errors() -> None:
         pyffi.create_array(0)
     with pytest.raises(ZeroDivisionError):
         pyffi.create_array(0, 10)
-    with pytest.raises(TypeError, match=r"^create_array\(\) argument 'divisor' must be int, not float$"):
+    with pytest.raises(
+        TypeError, match=r"^create_array\(\) argument 'divisor' must be int, not float$"
+    ):
         pyffi.create_array(1.5)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"^create_array\(\) argument 'upto' must be int, not NoneType$"):
+    with pytest.raises(
+        TypeError, match=r"^create_array\(\) argument 'upto' must be int, not NoneType$"
+    ):
         pyffi.create_array(1, None)  # type: ignore[arg-type]
-    with pytest.raises(OverflowError, match=r"^create_array\(\) argument 'upto' = 9223372036854775808 does not fit int64_t"):
+    with pytest.raises(
+        OverflowError,
+        match=r"^create_array\(\) argument 'upto' = 9223372036854775808 does not fit int64_t",
+    ):
         pyffi.create_array(1, 2**63)
     with pytest.raises(pyffi.NoMemoryError, match=r"^create_array: "):
         pyffi.create_array(1, 2**62)  # 32 EiB
@@ -200,7 +223,7 @@ def test_create_array_errors() -> None:
 def test_vector_index_errors() -> None:
     v = pyffi.create_array(3, 9)
     for i in (3, -4, 2**70):
-        with pytest.raises(IndexError, match="Vector index out of range|cannot fit"):
+        with pytest.raises(IndexError, match=r"Vector index out of range|cannot fit"):
             v[i]
     with pytest.raises(TypeError, match=r"^Vector indices must be integers or slices, not str$"):
         v["0"]  # type: ignore[call-overload]
@@ -234,6 +257,7 @@ def test_empty_vector_exports_an_empty_buffer() -> None:
 
 def test_writable_buffer_request_is_refused() -> None:
     import ctypes
+
     v = pyffi.create_array(1, 3)
     with pytest.raises((TypeError, BufferError)):
         (ctypes.c_int64 * 3).from_buffer(v)
@@ -245,13 +269,20 @@ def test_use_after_close_is_a_value_error() -> None:
         assert same is v
     assert v.closed and repr(v) == "<Vector (closed)>"
     v.close()  # a second close does nothing
-    for use in (len, list, memoryview, lambda v: v[0], lambda v: v.tolist(),
-                lambda v: v == [], lambda v: 3 in v, np.asarray):
+    for use in (
+        len,
+        list,
+        memoryview,
+        lambda v: v[0],
+        lambda v: v.tolist(),
+        lambda v: v == [],
+        lambda v: 3 in v,
+        np.asarray,
+    ):
         with pytest.raises(ValueError, match=r"^Vector has been closed$"):
             use(v)
-    with pytest.raises(ValueError, match=r"^Vector has been closed$"):
-        with v:
-            pass
+    with pytest.raises(ValueError, match=r"^Vector has been closed$"), v:
+        pass
 
 
 def test_iteration_is_a_snapshot() -> None:
@@ -263,15 +294,16 @@ def test_iteration_is_a_snapshot() -> None:
 
 # ---------------------------------------------------------------- process_dict
 
+
 def test_process_dict_sorts_by_utf8_key_bytes() -> None:
-    d = {"b": 2, "a": 1, "é": 3, "": 0, "ab": -2**63, "a\0": 2**63 - 1, "\ud800": 7}
+    d = {"b": 2, "a": 1, "é": 3, "": 0, "ab": -(2**63), "a\0": 2**63 - 1, "\ud800": 7}
     got = pyffi.process_dict(d)
     assert got == sorted(d.items(), key=lambda kv: kv[0].encode("utf-8", "surrogatepass"))
     assert pyffi.process_dict({}) == []
 
 
 @settings(max_examples=examples(200), deadline=None)
-@given(st.dictionaries(st.text(max_size=8), st.integers(-2**63, 2**63 - 1), max_size=30))
+@given(st.dictionaries(st.text(max_size=8), st.integers(-(2**63), 2**63 - 1), max_size=30))
 def test_process_dict_matches_python(d: dict[str, int]) -> None:
     assert pyffi.process_dict(d) == sorted(d.items(), key=lambda kv: kv[0].encode())
 
@@ -279,9 +311,14 @@ def test_process_dict_matches_python(d: dict[str, int]) -> None:
 def test_process_dict_errors() -> None:
     with pytest.raises(TypeError, match=r"^process_dict\(\) keys must be str, not int \(1\)$"):
         pyffi.process_dict({"a": 1, 1: 2})  # type: ignore[dict-item]
-    with pytest.raises(TypeError, match=r"^process_dict\(\) value of key 'a' must be int, not float$"):
+    with pytest.raises(
+        TypeError, match=r"^process_dict\(\) value of key 'a' must be int, not float$"
+    ):
         pyffi.process_dict({"a": 1.0})  # type: ignore[dict-item]
-    with pytest.raises(OverflowError, match=r"^process_dict\(\) value of key 'x' = 9223372036854775808 does not fit int64_t"):
+    with pytest.raises(
+        OverflowError,
+        match=r"^process_dict\(\) value of key 'x' = 9223372036854775808 does not fit int64_t",
+    ):
         pyffi.process_dict({"x": 2**63})
     with pytest.raises(TypeError, match=r"^process_dict\(\) argument must be a dict, not list$"):
         pyffi.process_dict([("a", 1)])  # type: ignore[arg-type]
@@ -289,6 +326,7 @@ def test_process_dict_errors() -> None:
 
 def test_struct_layout_of_an_entry() -> None:
     from pyffi._ffi import ffi
+
     assert ffi.sizeof("pyffi_entry") == struct.calcsize("PNq")
 
 
@@ -324,6 +362,10 @@ def test_big_arrays_sorted_by_several_threads_match_numpy(dtype, values):
 
 
 def test_generated_network_tables_match_their_script(checkout: Path) -> None:
-    regenerated = subprocess.run([sys.executable, str(checkout / "tools" / "gen_sort_net.py")],
-                                 check=True, capture_output=True, text=True).stdout
+    regenerated = subprocess.run(
+        [sys.executable, str(checkout / "tools" / "gen_sort_net.py")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert regenerated == (checkout / "lib" / "sort_net_tables.h").read_text(encoding="utf-8")

@@ -28,10 +28,16 @@ def frames(exc: BaseException) -> list[str]:
 
 # --- calc -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("op", "expected"), [
-    (lambda a, b: a + b, 12), (lambda a, b: a - b, 8),
-    (lambda a, b: a * b, 20), (lambda a, b: a // b, 5),
-])
+
+@pytest.mark.parametrize(
+    ("op", "expected"),
+    [
+        (lambda a, b: a + b, 12),
+        (lambda a, b: a - b, 8),
+        (lambda a, b: a * b, 20),
+        (lambda a, b: a // b, 5),
+    ],
+)
 def test_calc_applies_the_python_op(op, expected):
     assert pyffi.calc(10, 2, op) == expected
 
@@ -41,7 +47,7 @@ def test_calc_accepts_any_callable():
 
     class Op:
         def __call__(self, a, b):
-            return a ** b
+            return a**b
 
     assert pyffi.calc(7, 3, operator.mod) == 1
     assert pyffi.calc(2, 10, Op()) == 1024
@@ -83,8 +89,11 @@ def test_calc_op_with_the_wrong_signature_raises_its_type_error(capfd):
 
 @pytest.mark.parametrize("value", [1.5, None, "3", [1], 3 + 0j])
 def test_calc_result_of_wrong_type_is_a_type_error(value, capfd):
-    with pytest.raises(TypeError, match=rf"^calc\(\): op\(1, 2\) returned "
-                                        rf"{type(value).__name__}, expected int$"):
+    with pytest.raises(
+        TypeError,
+        match=rf"^calc\(\): op\(1, 2\) returned "
+        rf"{type(value).__name__}, expected int$",
+    ):
         pyffi.calc(1, 2, lambda a, b: value)
     assert capfd.readouterr() == ("", "")
 
@@ -162,6 +171,7 @@ def test_calc_exception_in_one_thread_stays_in_that_thread():
 
 # --- sort_by ----------------------------------------------------------------
 
+
 def by_value(a: int, b: int) -> int:
     return (a > b) - (a < b)
 
@@ -233,8 +243,11 @@ def test_sort_by_exception_propagates_and_the_list_is_unchanged(fail_at, capfd):
 @pytest.mark.parametrize("value", [0.5, None, "1"])
 def test_sort_by_compare_result_of_wrong_type(value, capfd):
     xs = [2, 1]
-    with pytest.raises(TypeError, match=rf"^sort_by\(\): compare\(\d, \d\) returned "
-                                        rf"{type(value).__name__}, expected int$"):
+    with pytest.raises(
+        TypeError,
+        match=rf"^sort_by\(\): compare\(\d, \d\) returned "
+        rf"{type(value).__name__}, expected int$",
+    ):
         pyffi.sort_by(xs, lambda a, b: value)
     assert xs == [2, 1]
     assert capfd.readouterr() == ("", "")
@@ -280,13 +293,19 @@ def test_sort_by_list_modified_by_compare_is_a_value_error():
 
 # --- map_f64 ----------------------------------------------------------------
 
+
 def test_map_f64_on_sequences_and_buffers():
     import numpy as np
 
     expected = [2.0, 5.0, -1.0]
-    sources = [[1.0, 2.5, -0.5], (1, 2.5, -0.5), array.array("d", [1, 2.5, -0.5]),
-               np.array([1, 2.5, -0.5]), (x for x in [1, 2.5, -0.5]),
-               memoryview(array.array("d", [1, 2.5, -0.5])).toreadonly()]
+    sources = [
+        [1.0, 2.5, -0.5],
+        (1, 2.5, -0.5),
+        array.array("d", [1, 2.5, -0.5]),
+        np.array([1, 2.5, -0.5]),
+        (x for x in [1, 2.5, -0.5]),
+        memoryview(array.array("d", [1, 2.5, -0.5])).toreadonly(),
+    ]
     for xs in sources:
         assert pyffi.map_f64(lambda x: 2 * x, xs) == expected
     assert pyffi.map_f64(lambda x: 1, [0.0, 0.0]) == [1.0, 1.0]  # ints become floats
@@ -322,7 +341,7 @@ def test_map_f64_result_errors(capfd):
     with pytest.raises(TypeError, match=r"^map_f64\(\): fn\(1\.0\) returned str, expected float$"):
         pyffi.map_f64(lambda x: "x", [1.0])
     with pytest.raises(OverflowError, match=r"fn\(1\.0\) returned 1000.*does not fit a double"):
-        pyffi.map_f64(lambda x: 10 ** 400, [1.0])
+        pyffi.map_f64(lambda x: 10**400, [1.0])
     assert capfd.readouterr() == ("", "")
 
 
@@ -342,9 +361,10 @@ def test_map_f64_argument_errors():
     with pytest.raises(TypeError, match=r"argument 'xs' item 1 must be a number, not str"):
         pyffi.map_f64(abs, [1.0, "2"])
     with pytest.raises(OverflowError, match=r"argument 'xs' item 0 = 1000.*does not fit"):
-        pyffi.map_f64(abs, [10 ** 400])
-    with pytest.raises(TypeError, match="must be a sequence of floats or a float64 buffer, "
-                                        "not int"):
+        pyffi.map_f64(abs, [10**400])
+    with pytest.raises(
+        TypeError, match="must be a sequence of floats or a float64 buffer, not int"
+    ):
         pyffi.map_f64(abs, 3)
     with pytest.raises(TypeError, match="not str"):
         pyffi.map_f64(abs, "1.0")

@@ -10,7 +10,6 @@ import threading
 
 import numpy as np
 import pytest
-
 from support import UNDER_VALGRIND
 
 import pyffi
@@ -72,8 +71,11 @@ def test_special_values():
 
 @pytest.mark.parametrize("threads", [0, -1, 257, 1 << 70])
 def test_threads_out_of_range_is_a_value_error(threads):
-    with pytest.raises(ValueError, match=rf"argument 'threads' must be in 1\.\.256, "
-                                         rf"not {threads}$") as info:
+    with pytest.raises(
+        ValueError,
+        match=rf"argument 'threads' must be in 1\.\.256, "
+        rf"not {threads}$",
+    ) as info:
         pyffi.compute_heavy([1.0], threads=threads)
     assert isinstance(info.value, pyffi.InvalidArgumentError)
 
@@ -210,8 +212,10 @@ def test_concurrent_calls_from_python_threads(data):
     expected = pyffi.compute_heavy(data, threads=1)
     results: list[float] = []
     rng = random.Random(3)
-    threads = [threading.Thread(target=lambda k=k: results.append(
-        pyffi.compute_heavy(data, threads=k))) for k in (rng.randint(1, 4) for _ in range(6))]
+    threads = [
+        threading.Thread(target=lambda k=k: results.append(pyffi.compute_heavy(data, threads=k)))
+        for k in (rng.randint(1, 4) for _ in range(6))
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,4 +1,7 @@
-"""pyffi.csv: differential tests against csv.reader, chunk boundaries, every error (both backends)."""
+"""pyffi.csv: differential tests against csv.reader, chunk boundaries, every error.
+
+Both backends.
+"""
 
 from __future__ import annotations
 
@@ -49,14 +52,22 @@ fields = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=
 
 
 @settings(max_examples=examples(400), deadline=None)
-@given(st.lists(st.lists(fields, min_size=1, max_size=6), max_size=8),
-       st.sampled_from(QUOTING), st.sampled_from(["\r\n", "\n", "\r"]),
-       st.sampled_from([",", ";", "\t", "|"]))
+@given(
+    st.lists(st.lists(fields, min_size=1, max_size=6), max_size=8),
+    st.sampled_from(QUOTING),
+    st.sampled_from(["\r\n", "\n", "\r"]),
+    st.sampled_from([",", ";", "\t", "|"]),
+)
 def test_rows_written_by_csv_writer_read_back_the_same(rows, quoting, terminator, delimiter):
     out = io.StringIO(newline="")
     try:
-        csv.writer(out, quoting=quoting, lineterminator=terminator, delimiter=delimiter,
-                   escapechar="\\" if quoting == csv.QUOTE_NONE else None).writerows(rows)
+        csv.writer(
+            out,
+            quoting=quoting,
+            lineterminator=terminator,
+            delimiter=delimiter,
+            escapechar="\\" if quoting == csv.QUOTE_NONE else None,
+        ).writerows(rows)
     except csv.Error:
         return  # QUOTE_NONE cannot write some fields
     text = out.getvalue()
@@ -84,9 +95,29 @@ def test_lenient_mode_matches_csv_reader_strict_false(text):
 # is a plain one and falls back to a byte-by-byte loop at a record start
 # when one is not; these reach both loops and the switches between them.
 soup = st.text(alphabet='ab ,"\r\n\t;é', min_size=60, max_size=400)
-quoted_soup = st.lists(st.sampled_from(['"a,b"', '""', '"x""y"', "ab", ",", "\n", "\r\n", "\r",
-                                        '"', "é", " ", 'c"d', '"q"z', '"\n"', "abcdefghij" * 3]),
-                       min_size=10, max_size=120).map("".join)
+quoted_soup = st.lists(
+    st.sampled_from(
+        [
+            '"a,b"',
+            '""',
+            '"x""y"',
+            "ab",
+            ",",
+            "\n",
+            "\r\n",
+            "\r",
+            '"',
+            "é",
+            " ",
+            'c"d',
+            '"q"z',
+            '"\n"',
+            "abcdefghij" * 3,
+        ]
+    ),
+    min_size=10,
+    max_size=120,
+).map("".join)
 
 
 @settings(max_examples=examples(800), deadline=None)
@@ -113,22 +144,25 @@ def test_long_soups_trimmed_match_small_chunks(text, strict):
     assert whole == chunked
 
 
-@pytest.mark.parametrize(("text", "rows"), [
-    ("", []),
-    ("\n", [[]]),
-    ("a", [["a"]]),
-    ("a,b\r\nc,d\r\n", [["a", "b"], ["c", "d"]]),
-    ("a\rb\rc", [["a"], ["b"], ["c"]]),
-    ("a,\n", [["a", ""]]),
-    (",,", [["", "", ""]]),
-    ('""', [[""]]),
-    ('"a,b","c\r\nd"', [["a,b", "c\r\nd"]]),
-    ('"say ""hi"""', [['say "hi"']]),
-    ('a"b', [['a"b']]),
-    ("a\n\n\nb\n", [["a"], [], [], ["b"]]),
-    ("\x00,x\x00y", [["\x00", "x\x00y"]]),
-    ("é,中文,🎉\n", [["é", "中文", "🎉"]]),
-])
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        ("", []),
+        ("\n", [[]]),
+        ("a", [["a"]]),
+        ("a,b\r\nc,d\r\n", [["a", "b"], ["c", "d"]]),
+        ("a\rb\rc", [["a"], ["b"], ["c"]]),
+        ("a,\n", [["a", ""]]),
+        (",,", [["", "", ""]]),
+        ('""', [[""]]),
+        ('"a,b","c\r\nd"', [["a,b", "c\r\nd"]]),
+        ('"say ""hi"""', [['say "hi"']]),
+        ('a"b', [['a"b']]),
+        ("a\n\n\nb\n", [["a"], [], [], ["b"]]),
+        ("\x00,x\x00y", [["\x00", "x\x00y"]]),
+        ("é,中文,🎉\n", [["é", "中文", "🎉"]]),
+    ],
+)
 def test_known_inputs(text, rows):
     assert pyffi.csv.read(text.encode()) == rows == reference(text)
 
@@ -160,12 +194,18 @@ def test_trim_never_strips_a_tab_delimiter():
 
 
 def test_strict_errors_give_line_and_column():
-    with pytest.raises(pyffi.CsvError, match=r"^csv: line 2, column 6: 'x' after a closing "
-                                             r"quote") as info:
+    with pytest.raises(
+        pyffi.CsvError,
+        match=r"^csv: line 2, column 6: 'x' after a closing "
+        r"quote",
+    ) as info:
         pyffi.csv.read(b'a,b\r\nc,"d"x\n')
     assert isinstance(info.value, ValueError) and isinstance(info.value, pyffi.Error)
-    with pytest.raises(pyffi.CsvError, match=r"^csv: line 4, column 3: '\"' opens a quoted "
-                                             r"field that is not closed"):
+    with pytest.raises(
+        pyffi.CsvError,
+        match=r"^csv: line 4, column 3: '\"' opens a quoted "
+        r"field that is not closed",
+    ):
         pyffi.csv.read('a\n"b\r\nc"\né,"d'.encode())  # line breaks in quotes count too
     with pytest.raises(pyffi.CsvError, match=r"^csv: line 1, column 4: 'é' after a closing "):
         pyffi.csv.read('"a"é'.encode())
@@ -175,11 +215,29 @@ def test_strict_errors_give_line_and_column():
     assert pyffi.csv.read(b'a,"b', strict=False) == [["a", "b"]]
 
 
-utf8_pieces = st.sampled_from([b"a", b",", b"\n", b"abcdefgh", "é".encode(), "東".encode(),
-                               "😀".encode(), b"\x80", b"\xbf", b"\xc0\xaf", b"\xc2",
-                               b"\xe0\x80\x80", b"\xed\xa0\x80", b"\xf0\x8f\xbf\xbf",
-                               b"\xf4\x90\x80\x80", b"\xf5", b"\xff", b"\xe2\x82",
-                               b"\xf0\x9f\x98"])
+utf8_pieces = st.sampled_from(
+    [
+        b"a",
+        b",",
+        b"\n",
+        b"abcdefgh",
+        "é".encode(),
+        "東".encode(),
+        "😀".encode(),
+        b"\x80",
+        b"\xbf",
+        b"\xc0\xaf",
+        b"\xc2",
+        b"\xe0\x80\x80",
+        b"\xed\xa0\x80",
+        b"\xf0\x8f\xbf\xbf",
+        b"\xf4\x90\x80\x80",
+        b"\xf5",
+        b"\xff",
+        b"\xe2\x82",
+        b"\xf0\x9f\x98",
+    ]
+)
 
 
 @settings(max_examples=examples(1000), deadline=None)
@@ -246,7 +304,7 @@ def test_argument_errors():
 SAMPLES = [
     '\ufeffname,"note, with comma"\r\n"multi\nline","say ""hi"""\r\nx,\r\n\r\nlast',
     'a,b\rc,"d\r\ne"\r"f"\n',
-    "é,中文\n🎉,\"q\"\"\"\n,\n",
+    'é,中文\n🎉,"q"""\n,\n',
 ]
 
 
@@ -293,6 +351,7 @@ def test_iter_rows_matches_read_for_any_split(text, size):
 
 # --- read_columns -------------------------------------------------------------------
 
+
 def test_read_columns_types_and_inference():
     import numpy as np
 
@@ -315,11 +374,17 @@ def test_read_columns_types_and_inference():
 
 
 def test_read_columns_errors_name_row_column_and_text():
-    with pytest.raises(pyffi.CsvError, match=r"^csv: row 3, column 'n': '1\.5' is not an "
-                                             r"integer$"):
+    with pytest.raises(
+        pyffi.CsvError,
+        match=r"^csv: row 3, column 'n': '1\.5' is not an "
+        r"integer$",
+    ):
         pyffi.csv.read_columns(b"n\n1\n1.5\n", types={"n": int})
-    with pytest.raises(pyffi.CsvError, match=r"row 2, column 'n': '9223372036854775808' does "
-                                             r"not fit int64"):
+    with pytest.raises(
+        pyffi.CsvError,
+        match=r"row 2, column 'n': '9223372036854775808' does "
+        r"not fit int64",
+    ):
         pyffi.csv.read_columns(b"n\n9223372036854775808\n", types={"n": int})
     with pytest.raises(pyffi.CsvError, match=r"row 2, column 'x': 'abc' is not a number"):
         pyffi.csv.read_columns(b"x\nabc\n", types={"x": float})
@@ -374,8 +439,11 @@ def test_progress_exception_stops_the_parse_and_propagates(func, exc_type, capfd
     assert info.value is raised and len(calls) == 2  # stopped at once
     assert any(entry.name == "progress" for entry in info.traceback)
     assert capfd.readouterr() == ("", "")
-    with pytest.raises(TypeError, match=rf"{func.__name__}\(\) argument 'progress' must be "
-                                        r"callable or None, not int"):
+    with pytest.raises(
+        TypeError,
+        match=rf"{func.__name__}\(\) argument 'progress' must be "
+        r"callable or None, not int",
+    ):
         func(BIG, progress=1)  # type: ignore[call-overload]
 
 

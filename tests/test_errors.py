@@ -30,14 +30,19 @@ def test_exception_classes_are_distinct() -> None:
     assert len(set(classes)) == len(classes)
 
 
-@pytest.mark.parametrize("cls,builtins", [
-    (pyffi.NoMemoryError, (MemoryError,)),
-    (pyffi.InvalidArgumentError, (ValueError,)),
-    (pyffi.OutOfRangeError, (OverflowError,)),
-    (pyffi.DivisionByZeroError, (ValueError, ZeroDivisionError)),
-    (pyffi.DomainError, (ValueError,)),
-])
-def test_each_class_is_a_pyffi_error_and_the_fitting_builtin(cls: type, builtins: tuple[type, ...]) -> None:
+@pytest.mark.parametrize(
+    "cls,builtins",
+    [
+        (pyffi.NoMemoryError, (MemoryError,)),
+        (pyffi.InvalidArgumentError, (ValueError,)),
+        (pyffi.OutOfRangeError, (OverflowError,)),
+        (pyffi.DivisionByZeroError, (ValueError, ZeroDivisionError)),
+        (pyffi.DomainError, (ValueError,)),
+    ],
+)
+def test_each_class_is_a_pyffi_error_and_the_fitting_builtin(
+    cls: type, builtins: tuple[type, ...]
+) -> None:
     assert issubclass(cls, pyffi.Error)
     for builtin in builtins:
         assert issubclass(cls, builtin)

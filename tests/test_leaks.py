@@ -9,7 +9,6 @@ owned results here are larger than that).
 from __future__ import annotations
 
 import pytest
-
 from support import UNDER_ASAN, UNDER_VALGRIND
 
 CALLS = 10**5
@@ -30,14 +29,14 @@ CASES = {
     "Utf8Error": "try: pyffi.to_uppercase(b'abc\\xff' * 20)\nexcept pyffi.Utf8Error: pass",
     "calc": "pyffi.calc(3, 4, lambda a, b: a * b)",
     "calc, op raises": "try: pyffi.calc(3, 4, lambda a, b: 1 // 0)\nexcept ZeroDivisionError: pass",
-    "sort_by, compare raises":
-        "try: pyffi.sort_by([3, 2, 1] * 10, lambda a, b: [][0])\nexcept IndexError: pass",
+    "sort_by, compare raises": "try: pyffi.sort_by([3, 2, 1] * 10, lambda a, b: [][0])\n"
+    "except IndexError: pass",
     "map_f64": "pyffi.map_f64(abs, [-1.0] * 20)",
-    "compute_heavy with progress":
-        "pyffi.compute_heavy([0.5] * 100, threads=2, progress=lambda d, t: None)",
-    "compute_heavy, progress raises":
-        "try: pyffi.compute_heavy([0.5] * 100, progress=lambda d, t: {}['x'])\n"
-        "except KeyError: pass",
+    "compute_heavy with progress": "pyffi.compute_heavy([0.5] * 100, threads=2, "
+    "progress=lambda d, t: None)",
+    "compute_heavy, progress raises": "try: pyffi.compute_heavy([0.5] * 100, "
+    "progress=lambda d, t: {}['x'])\n"
+    "except KeyError: pass",
 }
 
 PROGRAM = """
@@ -58,8 +57,9 @@ print(rss_kb() - before)
 """
 
 
-@pytest.mark.skipif(UNDER_ASAN or UNDER_VALGRIND,
-                    reason="ASan's and valgrind's allocators hold freed memory back")
+@pytest.mark.skipif(
+    UNDER_ASAN or UNDER_VALGRIND, reason="ASan's and valgrind's allocators hold freed memory back"
+)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_rss_stays_flat(name: str, run_python) -> None:  # type: ignore[no-untyped-def]
     body = "\n".join("    " + line for line in CASES[name].splitlines())
@@ -73,8 +73,10 @@ def test_the_check_sees_a_real_leak(run_python) -> None:  # type: ignore[no-unty
     # The same harness on a deliberate leak (results never released) must fail.
     if UNDER_ASAN or UNDER_VALGRIND:
         pytest.skip("ASan's and valgrind's allocators hold freed memory back")
-    leak = ("out = pyffi._ffi.ffi.new('int64_t **'); n = pyffi._ffi.ffi.new('size_t *')\n"
-            "pyffi._ffi.lib.pyffi_create_array(out, n, 1, 8)")
+    leak = (
+        "out = pyffi._ffi.ffi.new('int64_t **'); n = pyffi._ffi.ffi.new('size_t *')\n"
+        "pyffi._ffi.lib.pyffi_create_array(out, n, 1, 8)"
+    )
     body = "\n".join("    " + line for line in leak.splitlines())
     done = run_python(PROGRAM.format(body=body, calls=CALLS))
     assert done.returncode == 0, done.stderr

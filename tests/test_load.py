@@ -24,19 +24,38 @@ def c_library(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
     if cc is None:
         pytest.skip("no C compiler to build the test library")
     out = tmp_path_factory.mktemp("cdemo") / "libdemo.so"
-    subprocess.run([cc, "-shared", "-fPIC", "-O1", "-fvisibility=hidden", "-I",
-                    pyffi.get_include(), str(HERE / "demo.c"), "-o", str(out), "-lm"],
-                   check=True, env=BUILD_ENV)
+    subprocess.run(
+        [
+            cc,
+            "-shared",
+            "-fPIC",
+            "-O1",
+            "-fvisibility=hidden",
+            "-I",
+            pyffi.get_include(),
+            str(HERE / "demo.c"),
+            "-o",
+            str(out),
+            "-lm",
+        ],
+        check=True,
+        env=BUILD_ENV,
+    )
     return out
 
 
 @pytest.fixture(scope="session")
 def demo(c_library):  # type: ignore[no-untyped-def]
-    return pyffi.load(c_library, HERE / "demo.h",
-                      owned={"demo_greeting": "demo_free_greeting",
-                             "demo_range": "demo_free_range",
-                             "demo_owned_make": "demo_owned_free",
-                             "demo_opaque_new": "demo_opaque_free"})
+    return pyffi.load(
+        c_library,
+        HERE / "demo.h",
+        owned={
+            "demo_greeting": "demo_free_greeting",
+            "demo_range": "demo_free_range",
+            "demo_owned_make": "demo_owned_free",
+            "demo_opaque_new": "demo_opaque_free",
+        },
+    )
 
 
 def _rustc() -> str | None:
@@ -49,12 +68,17 @@ def rust(tmp_path_factory):  # type: ignore[no-untyped-def]
     if rustc is None:
         pytest.skip("rustc is not installed (neither on PATH nor in ~/.cargo/bin)")
     out = tmp_path_factory.mktemp("rsdemo") / "libdemo_rs.so"
-    subprocess.run([rustc, "--crate-type", "cdylib", "-O", "-o", str(out),
-                    str(HERE / "demo_rs.rs")], check=True, cwd=out.parent, env=BUILD_ENV)
+    subprocess.run(
+        [rustc, "--crate-type", "cdylib", "-O", "-o", str(out), str(HERE / "demo_rs.rs")],
+        check=True,
+        cwd=out.parent,
+        env=BUILD_ENV,
+    )
     return pyffi.load(out, HERE / "demo_rs.h", owned={"rs_greet": "rs_free_string"})
 
 
 # --- declarations and opening -------------------------------------------------------
+
 
 def test_only_the_users_declarations_are_kept(demo):
     names = demo.functions()
@@ -74,8 +98,11 @@ def test_missing_function_is_an_attribute_error_on_access(demo):
 def test_cdef_text_needs_no_compiler(c_library, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setenv("CC", "no-such-cc")
-    lib = pyffi.load(c_library, cdef="int32_t demo_add(int32_t a, int32_t b);\n"
-                                     "int64_t demo_vec_sum(const pyffi_vec_i64 *v);")
+    lib = pyffi.load(
+        c_library,
+        cdef="int32_t demo_add(int32_t a, int32_t b);\n"
+        "int64_t demo_vec_sum(const pyffi_vec_i64 *v);",
+    )
     assert lib.demo_add(2, 3) == 5
     assert lib.demo_vec_sum([1, 2, 3]) == 6
     with pytest.raises(pyffi.DeclarationError, match="no C compiler found"):
@@ -87,14 +114,19 @@ def test_declaration_errors(c_library, tmp_path):
         pyffi.load(c_library)
     with pytest.raises(TypeError, match="header or cdef, not both"):
         pyffi.load(c_library, HERE / "demo.h", cdef="int f(void);")
-    with pytest.raises(pyffi.DeclarationError, match=r"^<cdef>:2: cffi cannot read this "
-                                                     r"declaration .*: int g\(unknown_t \*f\);$"):
+    with pytest.raises(
+        pyffi.DeclarationError,
+        match=r"^<cdef>:2: cffi cannot read this "
+        r"declaration .*: int g\(unknown_t \*f\);$",
+    ):
         pyffi.load(c_library, cdef="int f(void);\nint g(unknown_t *f);\nint h(void);")
     bad = tmp_path / "bad.h"
-    bad.write_text("#include <stdint.h>\n\nint32_t ok(int32_t x);\n\n"
-                   "int broken(int x) { return x; }\n")
-    with pytest.raises(pyffi.DeclarationError,
-                       match=rf"^{bad}:5: cffi cannot read this declaration .*int broken"):
+    bad.write_text(
+        "#include <stdint.h>\n\nint32_t ok(int32_t x);\n\nint broken(int x) { return x; }\n"
+    )
+    with pytest.raises(
+        pyffi.DeclarationError, match=rf"^{bad}:5: cffi cannot read this declaration .*int broken"
+    ):
         pyffi.load(c_library, bad)
     with pytest.raises(pyffi.DeclarationError, match="no such header file"):
         pyffi.load(c_library, tmp_path / "absent.h")
@@ -109,32 +141,45 @@ def test_defines_and_include_dirs(c_library, tmp_path):
     inc.mkdir()
     (inc / "types.h").write_text("typedef int32_t my_int;\n")
     top = tmp_path / "top.h"
-    top.write_text('#include <stdint.h>\n#include "types.h"\n'
-                   "#ifdef WITH_ADD\nmy_int demo_add(my_int a, my_int b);\n#endif\n")
+    top.write_text(
+        '#include <stdint.h>\n#include "types.h"\n'
+        "#ifdef WITH_ADD\nmy_int demo_add(my_int a, my_int b);\n#endif\n"
+    )
     lib = pyffi.load(c_library, top, include_dirs=[inc], defines={"WITH_ADD": None})
     assert lib.demo_add(1, 2) == 3
     assert pyffi.load(c_library, top, include_dirs=[inc]).functions() == []
 
 
 def test_missing_library_names_what_was_tried():
-    with pytest.raises(OSError, match=r"cannot load library 'no_such_lib_xyz'; tried "
-                                      r"'no_such_lib_xyz', 'libno_such_lib_xyz.so'"):
+    with pytest.raises(
+        OSError,
+        match=r"cannot load library 'no_such_lib_xyz'; tried "
+        r"'no_such_lib_xyz', 'libno_such_lib_xyz.so'",
+    ):
         pyffi.load("no_such_lib_xyz", cdef="int f(void);")
-    with pytest.raises(OSError, match="tried '/nope/libx.so'"):
+    with pytest.raises(OSError, match=r"tried '/nope/libx\.so'"):
         pyffi.load("/nope/libx.so", cdef="int f(void);")
 
 
 def test_other_types_take_a_cdata_or_none_and_variadics_are_refused():
-    lib = pyffi.load("c", cdef="long strtol(const char *s, char **end, int base);\n"
-                               "int printf(const char *format, ...);")
+    lib = pyffi.load(
+        "c",
+        cdef="long strtol(const char *s, char **end, int base);\n"
+        "int printf(const char *format, ...);",
+    )
     assert lib.strtol("42", None, 10) == 42  # None is NULL for any pointer
     text, end = lib.ffi.new("char[]", b"17xy"), lib.ffi.new("char **")  # outlive the call
     assert lib.strtol(text, end, 10) == 17 and lib.ffi.string(end[0]) == b"xy"
-    with pytest.raises(TypeError, match=r"strtol\(\) argument 'end' \(char \* \*\) must be "
-                                        r"a cdata 'char \* \*' or None, not str"):
+    with pytest.raises(
+        TypeError,
+        match=r"strtol\(\) argument 'end' \(char \* \*\) must be "
+        r"a cdata 'char \* \*' or None, not str",
+    ):
         lib.strtol("1", "x", 10)
-    with pytest.raises(pyffi.DeclarationError, match="printf: variadic functions are not "
-                                                     "marshalled; use Library.raw.printf"):
+    with pytest.raises(
+        pyffi.DeclarationError,
+        match=r"printf: variadic functions are not marshalled; use Library\.raw\.printf",
+    ):
         lib.printf
     with pytest.raises(TypeError, match="argument 'cdef' must be str, not bytes"):
         pyffi.load("c", cdef=b"int abs(int x);")  # type: ignore[arg-type]
@@ -157,6 +202,7 @@ def test_raw_and_ffi_are_exposed(demo):
 
 # --- scalars ------------------------------------------------------------------------
 
+
 def test_scalars(demo):
     assert demo.demo_add(2, 3) == 5
     assert demo.demo_scale(2.0, 1.5) == 3.0
@@ -167,11 +213,17 @@ def test_scalars(demo):
 
 
 def test_scalar_errors_name_the_parameter(demo):
-    with pytest.raises(OverflowError, match=r"demo_add\(\) argument 'b' = 2147483648 does "
-                                            r"not fit int32_t"):
+    with pytest.raises(
+        OverflowError,
+        match=r"demo_add\(\) argument 'b' = 2147483648 does "
+        r"not fit int32_t",
+    ):
         demo.demo_add(1, 2**31)
-    with pytest.raises(TypeError, match=r"demo_add\(\) argument 'a' \(int32_t\) must be int, "
-                                        r"not str"):
+    with pytest.raises(
+        TypeError,
+        match=r"demo_add\(\) argument 'a' \(int32_t\) must be int, "
+        r"not str",
+    ):
         demo.demo_add("1", 2)
     with pytest.raises(TypeError, match=r"argument 'factor' \(float\) must be float, not str"):
         demo.demo_scale(1.0, "x")
@@ -186,12 +238,16 @@ def test_scalar_errors_name_the_parameter(demo):
 def test_wrong_argument_count(demo):
     with pytest.raises(TypeError, match="missing 1 required positional argument: 'b'"):
         demo.demo_add(1)
-    with pytest.raises(TypeError, match=r"demo_vec_sum\(\) takes 1 positional argument but 2 "
-                                        r"were given"):
+    with pytest.raises(
+        TypeError,
+        match=r"demo_vec_sum\(\) takes 1 positional argument but 2 "
+        r"were given",
+    ):
         demo.demo_vec_sum([1], [2])
 
 
 # --- strings and bytes ----------------------------------------------------------------
+
 
 def test_const_char_pointer(demo):
     assert demo.demo_strlen("héllo") == 6
@@ -199,8 +255,11 @@ def test_const_char_pointer(demo):
     assert demo.demo_strlen(None) == 0
     with pytest.raises(ValueError, match=r"argument 's' contains a NUL character at byte 1"):
         demo.demo_strlen("a\0b")
-    with pytest.raises(TypeError, match=r"argument 's' \(char const \*\) must be str or bytes, "
-                                        r"not int"):
+    with pytest.raises(
+        TypeError,
+        match=r"argument 's' \(char const \*\) must be str or bytes, "
+        r"not int",
+    ):
         demo.demo_strlen(5)
     with pytest.raises(ValueError, match="cannot be encoded as UTF-8"):
         demo.demo_strlen("\ud800")
@@ -234,14 +293,18 @@ def test_pyffi_bytes_zero_copy(demo):
     arr = np.zeros(3, dtype=np.uint8)
     demo.demo_bytes_fill(arr, 9)
     assert arr.tolist() == [9, 9, 9]
-    with pytest.raises(TypeError, match=r"argument 'b' \(pyffi_bytes \*\) needs a writable "
-                                        r"buffer; the bytes given is read-only"):
+    with pytest.raises(
+        TypeError,
+        match=r"argument 'b' \(pyffi_bytes \*\) needs a writable "
+        r"buffer; the bytes given is read-only",
+    ):
         demo.demo_bytes_fill(b"abc", 1)
     with pytest.raises(TypeError, match="must be a bytes-like object, not str"):
         demo.demo_bytes_sum("abc")
 
 
 # --- vectors: write-back ------------------------------------------------------------
+
 
 def test_vec_i64_write_back_into_the_same_list(demo):
     xs = [1, 2, 3]
@@ -282,11 +345,17 @@ def test_vec_item_errors_leave_the_list_alone(demo):
     with pytest.raises(TypeError, match=r"argument 'v' item 1 must be int, not str"):
         demo.demo_vec_double(xs)
     assert xs == [1, "2", 3]
-    with pytest.raises(OverflowError, match=r"argument 'v' item 0 = 9223372036854775808 does "
-                                            r"not fit int64_t"):
+    with pytest.raises(
+        OverflowError,
+        match=r"argument 'v' item 0 = 9223372036854775808 does "
+        r"not fit int64_t",
+    ):
         demo.demo_vec_double([2**63])
-    with pytest.raises(TypeError, match=r"argument 'v' \(pyffi_vec_i64 \*\) must be a list of "
-                                        r"ints or a buffer, not tuple"):
+    with pytest.raises(
+        TypeError,
+        match=r"argument 'v' \(pyffi_vec_i64 \*\) must be a list of "
+        r"ints or a buffer, not tuple",
+    ):
         demo.demo_vec_double((1, 2))  # non-const: the result must be written somewhere
 
 
@@ -312,13 +381,17 @@ def test_plain_pointer_arrays(demo):
     ys = np.array([1, -2], dtype=np.int32)
     demo.demo_i32_negate(ys, 2)
     assert ys.tolist() == [-1, 2]
-    with pytest.raises(TypeError, match=r"argument 'xs' \(int64_t \*\) must be a list or a "
-                                        r"buffer, not str"):
+    with pytest.raises(
+        TypeError,
+        match=r"argument 'xs' \(int64_t \*\) must be a list or a "
+        r"buffer, not str",
+    ):
         demo.demo_square("12", 2)
     assert demo.demo_array_sum(None, 0) == 0.0  # None is NULL
 
 
 # --- structs --------------------------------------------------------------------------
+
 
 def test_struct_arguments_and_results(demo):
     assert demo.demo_point_norm({"x": 3, "y": 4}) == 5.0
@@ -330,14 +403,18 @@ def test_struct_arguments_and_results(demo):
     box = demo.ffi.new("demo_point *", (1.0, 1.0))
     demo.demo_point_scale(box, 3.0)  # a cdata passes through
     assert (box.x, box.y) == (3.0, 3.0)
-    with pytest.raises(TypeError, match=r"argument 'p' \(demo_point\) must be a dict of its "
-                                        r"fields or a tuple, not list"):
+    with pytest.raises(
+        TypeError,
+        match=r"argument 'p' \(demo_point\) must be a dict of its "
+        r"fields or a tuple, not list",
+    ):
         demo.demo_point_norm([3, 4])
-    with pytest.raises(KeyError, match="demo_point_norm.. argument 'p'"):
+    with pytest.raises(KeyError, match=r"demo_point_norm.. argument 'p'"):
         demo.demo_point_norm({"x": 1, "z": 2})
 
 
 # --- callbacks ----------------------------------------------------------------------
+
 
 def test_callbacks(demo):
     assert demo.demo_apply(lambda a, b: a * b, 6, 7) == 42
@@ -364,6 +441,7 @@ def test_callback_exception_is_reraised_not_printed(demo, capfd):
 
 
 # --- owned results --------------------------------------------------------------------
+
 
 def test_owned_char_result_is_copied_and_freed_once(demo):
     before = demo.raw.demo_free_count()
@@ -401,8 +479,11 @@ def test_void_pointer_takes_buffers_cdata_or_none(demo):
     import struct
 
     assert demo.demo_opaque_get(struct.pack("i", 77)) == 77  # bytes: zero-copy buffer
-    with pytest.raises(TypeError, match=r"argument 'p' \(void const \*\) must be a buffer, a "
-                                        r"cdata or None, not str"):
+    with pytest.raises(
+        TypeError,
+        match=r"argument 'p' \(void const \*\) must be a buffer, a "
+        r"cdata or None, not str",
+    ):
         demo.demo_opaque_get("x")
 
 
@@ -416,6 +497,7 @@ def test_unowned_results(demo):
 
 
 # --- Rust -----------------------------------------------------------------------------
+
 
 def test_rust_slices_and_write_back(rust):
     assert rust.rs_add(2, 40) == 42

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import SAFE_PATH
 
 import pyffi
-from support import SAFE_PATH
 
 
 def test_tests_run_against_the_installed_package(checkout: Path) -> None:
@@ -35,8 +35,9 @@ def test_backend_is_the_requested_one() -> None:
 
 @pytest.mark.parametrize("backend", ["api", "abi"])
 def test_each_backend_imports(run_python, backend: str) -> None:
-    done = run_python("import pyffi; print(pyffi.backend, pyffi.add(11, 22))",
-                      env={"PYFFI_BACKEND": backend})
+    done = run_python(
+        "import pyffi; print(pyffi.backend, pyffi.add(11, 22))", env={"PYFFI_BACKEND": backend}
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [backend, "33"]
 
@@ -44,12 +45,15 @@ def test_each_backend_imports(run_python, backend: str) -> None:
 def test_unknown_backend_is_an_import_error_naming_the_accepted_values(run_python) -> None:
     done = run_python("import pyffi", env={"PYFFI_BACKEND": "jit"})
     assert done.returncode != 0
-    assert "ImportError: PYFFI_BACKEND='jit' is not a pyffi backend; accepted values: 'api', 'abi'" \
+    assert (
+        "ImportError: PYFFI_BACKEND='jit' is not a pyffi backend; accepted values: 'api', 'abi'"
         in done.stderr
+    )
 
 
 def test_version_matches_the_c_library_and_header() -> None:
     from pyffi._ffi import ffi, lib
+
     assert ffi.string(lib.pyffi_version_string()).decode() == pyffi.__version__
     header = f"{lib.PYFFI_VERSION_MAJOR}.{lib.PYFFI_VERSION_MINOR}.{lib.PYFFI_VERSION_PATCH}"
     assert header == pyffi.__version__
@@ -57,6 +61,7 @@ def test_version_matches_the_c_library_and_header() -> None:
 
 def test_abi_module_is_usable_whatever_the_backend() -> None:
     from pyffi import abi
+
     result = abi.lib.pyffi_scalar_add(11, 22)
     assert result.status == abi.lib.PYFFI_OK
     assert result.value == 33
@@ -75,8 +80,11 @@ def test_ships_py_typed() -> None:
 
 
 def _public_callables() -> list[tuple[str, object]]:
-    return [(name, getattr(pyffi, name)) for name in pyffi.__all__
-            if callable(getattr(pyffi, name)) and not isinstance(getattr(pyffi, name), type)]
+    return [
+        (name, getattr(pyffi, name))
+        for name in pyffi.__all__
+        if callable(getattr(pyffi, name)) and not isinstance(getattr(pyffi, name), type)
+    ]
 
 
 @pytest.mark.parametrize("name,func", _public_callables())
@@ -95,15 +103,25 @@ def test_public_classes_have_docstrings(name: str) -> None:
 
 
 def test_python_dash_m_pyffi_prints_the_tour_for_both_backends(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, *SAFE_PATH, "-m", "pyffi"], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=120)
+    done = subprocess.run(
+        [sys.executable, *SAFE_PATH, "-m", "pyffi"],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     for backend in ("api", "abi"):
         assert f"backend: {backend} ==" in done.stdout
+
     def shown(expr: str, result: str) -> int:  # lines "  <expr> <padding> ->  <result>"
-        return len(re.findall(rf"^  {re.escape(expr)} +->  {re.escape(result)}$", done.stdout,
-                              re.MULTILINE))
+        return len(
+            re.findall(
+                rf"^  {re.escape(expr)} +->  {re.escape(result)}$", done.stdout, re.MULTILINE
+            )
+        )
 
     assert shown("pyffi.add(11, 22)", "33") == 2
     assert done.stdout.count("DivisionByZeroError: Division by zero") == 2

@@ -49,7 +49,9 @@ def test_point_field_errors() -> None:
 def test_distance_argument_errors() -> None:
     with pytest.raises(TypeError, match=r"^Point\.distance\(\) argument must be Point, not tuple$"):
         pyffi.Point(0, 0).distance((3, 4))  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"^point_distance\(\) argument 'q' must be Point, not NoneType$"):
+    with pytest.raises(
+        TypeError, match=r"^point_distance\(\) argument 'q' must be Point, not NoneType$"
+    ):
         pyffi.point_distance(pyffi.Point(0, 0), None)  # type: ignore[arg-type]
 
 
@@ -69,17 +71,24 @@ def test_person_roundtrip() -> None:
 
 def test_person_errors_leave_it_unchanged() -> None:
     p = pyffi.Person("Ann", 30)
-    with pytest.raises(pyffi.InvalidArgumentError,
-                       match=r"^Person\.name: name contains a NUL character at byte 1$"):
+    with pytest.raises(
+        pyffi.InvalidArgumentError, match=r"^Person\.name: name contains a NUL character at byte 1$"
+    ):
         p.name = "A\x00n"
     with pytest.raises(ValueError):
         p.name = "A\x00n"
-    with pytest.raises(TypeError, match=r"^Person\.name\(\) argument 'value' must be str, not bytes$"):
+    with pytest.raises(
+        TypeError, match=r"^Person\.name\(\) argument 'value' must be str, not bytes$"
+    ):
         p.name = b"Ann"  # type: ignore[assignment]
-    with pytest.raises(ValueError, match=r"cannot be encoded as UTF-8: surrogates not allowed at index 1"):
+    with pytest.raises(
+        ValueError, match=r"cannot be encoded as UTF-8: surrogates not allowed at index 1"
+    ):
         p.name = "A\ud800"
     for bad in (256, -1):
-        with pytest.raises(pyffi.OutOfRangeError, match=rf"^Person\.age = {bad} does not fit uint8_t \[0, 255\]$"):
+        with pytest.raises(
+            pyffi.OutOfRangeError, match=rf"^Person\.age = {bad} does not fit uint8_t \[0, 255\]$"
+        ):
             p.age = bad
     with pytest.raises(TypeError, match=r"^Person\.age must be int, not (str|float)$"):
         p.age = "3"  # type: ignore[assignment]
@@ -92,7 +101,9 @@ def test_person_errors_leave_it_unchanged() -> None:
 def test_person_constructor_errors() -> None:
     with pytest.raises(ValueError, match=r"^Person: name contains a NUL character at byte 0$"):
         pyffi.Person("\x00", 1)
-    with pytest.raises(OverflowError, match=r"^Person\(\) argument 'age' = 256 does not fit uint8_t \[0, 255\]$"):
+    with pytest.raises(
+        OverflowError, match=r"^Person\(\) argument 'age' = 256 does not fit uint8_t \[0, 255\]$"
+    ):
         pyffi.Person("Ann", 256)
     with pytest.raises(TypeError, match=r"^Person\(\) argument 'age' must be int, not str$"):
         pyffi.Person("Ann", "30")  # type: ignore[arg-type]
@@ -104,8 +115,13 @@ def test_use_after_close_is_a_value_error_never_a_crash() -> None:
     p = pyffi.Person("Ann", 30)
     p.close()
     p.close()  # twice is fine
-    for action in (lambda: p.name, lambda: p.age, lambda: setattr(p, "name", "B"),
-                   lambda: setattr(p, "age", 1), lambda: p.__enter__()):
+    for action in (
+        lambda: p.name,
+        lambda: p.age,
+        lambda: setattr(p, "name", "B"),
+        lambda: setattr(p, "age", 1),
+        p.__enter__,
+    ):
         with pytest.raises(ValueError, match=r"^Person has been closed$"):
             action()
     assert repr(p) == "<Person (closed)>"
@@ -139,9 +155,16 @@ def test_create_struct_returns_by_value_and_python_owns_the_name() -> None:
 
 
 def test_create_struct_errors() -> None:
-    with pytest.raises(pyffi.InvalidArgumentError, match=r"^create_struct: name contains a NUL character at byte 1$"):
+    with pytest.raises(
+        pyffi.InvalidArgumentError,
+        match=r"^create_struct: name contains a NUL character at byte 1$",
+    ):
         pyffi.create_struct("B\x00b", 1)
-    with pytest.raises(OverflowError, match=r"^create_struct\(\) argument 'age' = -1 does not fit uint8_t"):
+    with pytest.raises(
+        OverflowError, match=r"^create_struct\(\) argument 'age' = -1 does not fit uint8_t"
+    ):
         pyffi.create_struct("Bob", -1)
-    with pytest.raises(TypeError, match=r"^create_struct\(\) argument 'name' must be str, not NoneType$"):
+    with pytest.raises(
+        TypeError, match=r"^create_struct\(\) argument 'name' must be str, not NoneType$"
+    ):
         pyffi.create_struct(None, 1)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ I32_MIN, I32_MAX = -(2**31), 2**31 - 1
 
 # -- add / add_one -------------------------------------------------------------------
 
+
 def test_add() -> None:
     assert pyffi.add(11, 22) == 33
     assert pyffi.add(I32_MIN, I32_MAX) == -1
@@ -45,12 +46,20 @@ def test_add_input_out_of_range(a: int, b: int, bad: str) -> None:
     value = a if bad == "a" else b
     with pytest.raises(pyffi.OutOfRangeError) as info:
         pyffi.add(a, b)
-    assert str(info.value) == (f"add() argument '{bad}' = {value} does not fit "
-                               "int32_t [-2147483648, 2147483647]")
+    assert str(info.value) == (
+        f"add() argument '{bad}' = {value} does not fit int32_t [-2147483648, 2147483647]"
+    )
 
 
-@pytest.mark.parametrize("a,b,bad,typename", [
-    ("1", 2, "a", "str"), (1, None, "b", "NoneType"), (1.5, 2, "a", "float"), (1, 2.0, "b", "float")])
+@pytest.mark.parametrize(
+    "a,b,bad,typename",
+    [
+        ("1", 2, "a", "str"),
+        (1, None, "b", "NoneType"),
+        (1.5, 2, "a", "float"),
+        (1, 2.0, "b", "float"),
+    ],
+)
 def test_add_wrong_type(a: object, b: object, bad: str, typename: str) -> None:
     with pytest.raises(TypeError) as info:
         pyffi.add(a, b)  # type: ignore[arg-type]
@@ -73,13 +82,16 @@ def test_add_one() -> None:
 
 # -- the other widths --------------------------------------------------------------
 
+
 def test_add_u32() -> None:
     assert pyffi.add_u32(123) == 124
     assert pyffi.add_u32(0) == 1
     with pytest.raises(OverflowError, match=r"^add_u32: 4294967295 \+ 1 does not fit uint32_t$"):
         pyffi.add_u32(2**32 - 1)
-    with pytest.raises(OverflowError,
-                       match=r"^add_u32\(\) argument 'x' = -1 does not fit uint32_t \[0, 4294967295\]$"):
+    with pytest.raises(
+        OverflowError,
+        match=r"^add_u32\(\) argument 'x' = -1 does not fit uint32_t \[0, 4294967295\]$",
+    ):
         pyffi.add_u32(-1)
     with pytest.raises(OverflowError, match=r"argument 'x' = 4294967296 does not fit"):
         pyffi.add_u32(2**32)
@@ -91,10 +103,15 @@ def test_add_u32() -> None:
 def test_add_isize() -> None:
     assert pyffi.add_isize(-1) == 0
     assert pyffi.add_isize(2**63 - 2) == 2**63 - 1
-    with pytest.raises(OverflowError, match=r"^add_isize: 9223372036854775807 \+ 1 does not fit intptr_t$"):
+    with pytest.raises(
+        OverflowError, match=r"^add_isize: 9223372036854775807 \+ 1 does not fit intptr_t$"
+    ):
         pyffi.add_isize(2**63 - 1)
-    with pytest.raises(OverflowError, match=r"^add_isize\(\) argument 'x' = -9223372036854775809 "
-                                            r"does not fit intptr_t"):
+    with pytest.raises(
+        OverflowError,
+        match=r"^add_isize\(\) argument 'x' = -9223372036854775809 "
+        r"does not fit intptr_t",
+    ):
         pyffi.add_isize(-(2**63) - 1)
     with pytest.raises(TypeError, match=r"must be int, not float"):
         pyffi.add_isize(1.0)  # type: ignore[arg-type]
@@ -106,14 +123,23 @@ def test_add_f32() -> None:
     assert pyffi.add_f32(float("inf")) == float("inf")
     nan = pyffi.add_f32(float("nan"))
     assert nan != nan
-    with pytest.raises(OverflowError, match=r"^add_f32: 9.9999999999999994e\+38 does not fit float$"):
+    with pytest.raises(
+        OverflowError, match=r"^add_f32: 9.9999999999999994e\+38 does not fit float$"
+    ):
         pyffi.add_f32(1e39)
     with pytest.raises(OverflowError, match=r"does not fit float"):
         pyffi.add_f32(-1e39)
-    with pytest.raises(OverflowError, match=r"^add_f32\(\) argument 'x' = 1{400} does not fit a double$".replace("1{400}", "1" + "0" * 400)):
+    with pytest.raises(
+        OverflowError,
+        match=r"^add_f32\(\) argument 'x' = 1{400} does not fit a double$".replace(
+            "1{400}", "1" + "0" * 400
+        ),
+    ):
         pyffi.add_f32(10**400)
     for bad, name in (("1", "str"), (None, "NoneType")):
-        with pytest.raises(TypeError, match=rf"^add_f32\(\) argument 'x' must be float, not {name}$"):
+        with pytest.raises(
+            TypeError, match=rf"^add_f32\(\) argument 'x' must be float, not {name}$"
+        ):
             pyffi.add_f32(bad)  # type: ignore[arg-type]
 
 
@@ -121,7 +147,9 @@ def test_add_f64() -> None:
     assert pyffi.add_f64(3.14) == 4.140000000000001
     assert pyffi.add_f64(1) == 2.0
     assert pyffi.add_f64(1.7976931348623157e308) == 1.7976931348623157e308
-    with pytest.raises(OverflowError, match=r"^add_f64\(\) argument 'x' = 1(0)+ does not fit a double$"):
+    with pytest.raises(
+        OverflowError, match=r"^add_f64\(\) argument 'x' = 1(0)+ does not fit a double$"
+    ):
         pyffi.add_f64(10**400)
     with pytest.raises(TypeError, match=r"^add_f64\(\) argument 'x' must be float, not str$"):
         pyffi.add_f64("3.14")  # type: ignore[arg-type]
@@ -130,7 +158,7 @@ def test_add_f64() -> None:
 def test_get_square_root() -> None:
     assert pyffi.get_square_root(100) == 10.0
     assert pyffi.get_square_root(0) == 0.0
-    assert pyffi.get_square_root(2) == 2 ** 0.5
+    assert pyffi.get_square_root(2) == 2**0.5
     with pytest.raises(pyffi.DomainError) as info:
         pyffi.get_square_root(-4)
     assert str(info.value) == "get_square_root: -4 is negative"
@@ -159,11 +187,14 @@ def test_reverse_bool() -> None:
     assert pyffi.reverse_bool(True) is False
     assert pyffi.reverse_bool(False) is True
     for bad, name in ((1, "int"), (None, "NoneType"), ("True", "str")):
-        with pytest.raises(TypeError, match=rf"^reverse_bool\(\) argument 'b' must be bool, not {name}$"):
+        with pytest.raises(
+            TypeError, match=rf"^reverse_bool\(\) argument 'b' must be bool, not {name}$"
+        ):
             pyffi.reverse_bool(bad)  # type: ignore[arg-type]
 
 
 # -- characters --------------------------------------------------------------------
+
 
 def test_get_char() -> None:
     assert pyffi.get_char(97) == b"b"
@@ -176,14 +207,20 @@ def test_get_char() -> None:
     with pytest.raises(OverflowError, match=r"^get_char: byte 255 has no next byte$"):
         pyffi.get_char(b"\xff")
     for bad in (256, -1):
-        with pytest.raises(pyffi.OutOfRangeError,
-                           match=rf"^get_char\(\) argument 'c' = {bad} is not a byte value \[0, 255\]$"):
+        with pytest.raises(
+            pyffi.OutOfRangeError,
+            match=rf"^get_char\(\) argument 'c' = {bad} is not a byte value \[0, 255\]$",
+        ):
             pyffi.get_char(bad)
     for bad, n in ((b"", 0), (b"ab", 2)):
-        with pytest.raises(ValueError, match=rf"^get_char\(\) argument 'c' must be 1 byte long, not {n}$"):
+        with pytest.raises(
+            ValueError, match=rf"^get_char\(\) argument 'c' must be 1 byte long, not {n}$"
+        ):
             pyffi.get_char(bad)
     for bad, name in (("a", "str"), (1.0, "float"), (None, "NoneType")):
-        with pytest.raises(TypeError, match=rf"^get_char\(\) argument 'c' must be int or bytes, not {name}$"):
+        with pytest.raises(
+            TypeError, match=rf"^get_char\(\) argument 'c' must be int or bytes, not {name}$"
+        ):
             pyffi.get_char(bad)  # type: ignore[arg-type]
 
 
@@ -196,14 +233,19 @@ def test_get_unicode() -> None:
     for surrogate in ("\ud800", "\udfff"):
         with pytest.raises(pyffi.InvalidArgumentError) as info:
             pyffi.get_unicode(surrogate)
-        assert str(info.value) == (f"get_unicode: U+{ord(surrogate):04X} is a surrogate, "
-                                   "not a character")
+        assert str(info.value) == (
+            f"get_unicode: U+{ord(surrogate):04X} is a surrogate, not a character"
+        )
         assert isinstance(info.value, ValueError)
     for bad, n in (("", 0), ("ab", 2)):
-        with pytest.raises(ValueError, match=rf"^get_unicode\(\) argument 'ch' must be one character, not {n}$"):
+        with pytest.raises(
+            ValueError, match=rf"^get_unicode\(\) argument 'ch' must be one character, not {n}$"
+        ):
             pyffi.get_unicode(bad)
     for bad, name in ((b"a", "bytes"), (0x61A8, "int")):
-        with pytest.raises(TypeError, match=rf"^get_unicode\(\) argument 'ch' must be str, not {name}$"):
+        with pytest.raises(
+            TypeError, match=rf"^get_unicode\(\) argument 'ch' must be str, not {name}$"
+        ):
             pyffi.get_unicode(bad)  # type: ignore[arg-type]
 
 
@@ -214,17 +256,24 @@ def test_get_unicode_is_identity_except_for_han(ch: str) -> None:
 
 # -- owned string out --------------------------------------------------------------
 
+
 def test_sum_as_string() -> None:
     assert pyffi.sum_as_string(5, 3) == "8"
     assert pyffi.sum_as_string(0, 0) == "0"
     assert pyffi.sum_as_string(2**64 - 2, 1) == str(2**64 - 1)
-    with pytest.raises(OverflowError,
-                       match=r"^sum_as_string: 18446744073709551615 \+ 1 does not fit size_t$"):
+    with pytest.raises(
+        OverflowError, match=r"^sum_as_string: 18446744073709551615 \+ 1 does not fit size_t$"
+    ):
         pyffi.sum_as_string(2**64 - 1, 1)
-    with pytest.raises(pyffi.OutOfRangeError,
-                       match=r"^sum_as_string\(\) argument 'a' = -1 does not fit size_t \[0, 18446744073709551615\]$"):
+    with pytest.raises(
+        pyffi.OutOfRangeError,
+        match=r"^sum_as_string\(\) argument 'a' = -1 does not fit size_t "
+        r"\[0, 18446744073709551615\]$",
+    ):
         pyffi.sum_as_string(-1, 3)
-    with pytest.raises(OverflowError, match=r"argument 'b' = 18446744073709551616 does not fit size_t"):
+    with pytest.raises(
+        OverflowError, match=r"argument 'b' = 18446744073709551616 does not fit size_t"
+    ):
         pyffi.sum_as_string(1, 2**64)
     with pytest.raises(TypeError, match=r"^sum_as_string\(\) argument 'b' must be int, not str$"):
         pyffi.sum_as_string(1, "2")  # type: ignore[arg-type]
@@ -236,6 +285,7 @@ def test_sum_as_string_matches_python(a: int, b: int) -> None:
 
 
 # -- threads -----------------------------------------------------------------------
+
 
 def test_concurrent_calls_never_mix_results_or_messages() -> None:
     """cffi releases the GIL in every call: results and error messages stay per thread."""

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import examples
 
 import pyffi
-from support import examples
 from pyffi._ffi import ffi, lib
 
 ASSIGNED = [chr(cp) for cp in range(0x110000) if unicodedata.category(chr(cp)) != "Cn"]
@@ -28,8 +28,9 @@ def test_examples() -> None:
     assert pyffi.to_lowercase(b"") == b""
 
 
-@pytest.mark.parametrize("ours, theirs", [(pyffi.to_uppercase, str.upper),
-                                          (pyffi.to_lowercase, str.lower)])
+@pytest.mark.parametrize(
+    "ours, theirs", [(pyffi.to_uppercase, str.upper), (pyffi.to_lowercase, str.lower)]
+)
 def test_every_assigned_code_point(ours, theirs) -> None:  # type: ignore[no-untyped-def]
     wrong = [f"U+{ord(c):04X}" for c in ASSIGNED if ours(c) != theirs(c)]
     assert wrong == []
@@ -58,10 +59,35 @@ def test_mixed_strings(s: str) -> None:
 
 
 @settings(max_examples=examples(3000), deadline=None)
-@given(st.binary(max_size=12) | st.lists(st.sampled_from(
-    [b"a", b"\x80", b"\xbf", b"\xc0", b"\xc1", b"\xc2", b"\xdf", b"\xe0", b"\xa0", b"\xed",
-     b"\x9f", b"\xef", b"\xf0", b"\x90", b"\xf4", b"\x8f", b"\xf5", b"\xff", "Σ".encode()]),
-    max_size=6).map(b"".join))
+@given(
+    st.binary(max_size=12)
+    | st.lists(
+        st.sampled_from(
+            [
+                b"a",
+                b"\x80",
+                b"\xbf",
+                b"\xc0",
+                b"\xc1",
+                b"\xc2",
+                b"\xdf",
+                b"\xe0",
+                b"\xa0",
+                b"\xed",
+                b"\x9f",
+                b"\xef",
+                b"\xf0",
+                b"\x90",
+                b"\xf4",
+                b"\x8f",
+                b"\xf5",
+                b"\xff",
+                "Σ".encode(),
+            ]
+        ),
+        max_size=6,
+    ).map(b"".join)
+)
 def test_bytes_are_validated_like_python(data: bytes) -> None:
     try:
         expected = data.decode("utf-8").upper().encode()
@@ -96,8 +122,9 @@ def test_lone_surrogates_in_str_pass_through_as_str_upper_leaves_them() -> None:
 
 
 def test_invalid_utf8_names_the_byte_offset() -> None:
-    with pytest.raises(pyffi.Utf8Error,
-                       match=r"^to_uppercase: invalid UTF-8 at byte offset 2$") as info:
+    with pytest.raises(
+        pyffi.Utf8Error, match=r"^to_uppercase: invalid UTF-8 at byte offset 2$"
+    ) as info:
         pyffi.to_uppercase(b"ab\xff")
     assert isinstance(info.value, ValueError) and isinstance(info.value, pyffi.Error)
     assert info.value.name == "PYFFI_UTF8"
@@ -111,8 +138,11 @@ def test_invalid_utf8_names_the_byte_offset() -> None:
 
 @pytest.mark.parametrize("bad", [None, 1, 3.5, ["a"], object()])
 def test_other_types_are_type_errors(bad: object) -> None:
-    with pytest.raises(TypeError, match=r"^to_uppercase\(\) argument must be str, bytes, "
-                                        r"bytearray or memoryview, not \w+$"):
+    with pytest.raises(
+        TypeError,
+        match=r"^to_uppercase\(\) argument must be str, bytes, "
+        r"bytearray or memoryview, not \w+$",
+    ):
         pyffi.to_uppercase(bad)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"^to_lowercase\(\) argument must be"):
         pyffi.to_lowercase(bad)  # type: ignore[arg-type]
@@ -138,8 +168,13 @@ def test_growth_past_the_first_buffer() -> None:
 
 
 def test_generated_tables_match_the_unicode_data_files(checkout: Path) -> None:
-    assert Path("/usr/share/unicode/SpecialCasing.txt").is_file(), \
+    assert Path("/usr/share/unicode/SpecialCasing.txt").is_file(), (
         "scripts/setup installs Debian's unicode-data"
-    regenerated = subprocess.run([sys.executable, str(checkout / "tools" / "gen_casing.py")],
-                                 check=True, capture_output=True, text=True).stdout
+    )
+    regenerated = subprocess.run(
+        [sys.executable, str(checkout / "tools" / "gen_casing.py")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert regenerated == (checkout / "lib" / "casing_data.h").read_text(encoding="utf-8")

@@ -34,6 +34,7 @@ def check(*names: str) -> Callable[[Check], Check]:
         for name in names:
             CHECKS[name] = fn
         return fn
+
     return register
 
 
@@ -50,8 +51,13 @@ def raises(exc_type: type[BaseException], message: str, fn, *args) -> None:
 def _add(rng: random.Random, k: int) -> None:
     a, b = rng.randrange(-1 << 30, 1 << 30), rng.randrange(-1 << 30, 1 << 30)
     assert pyffi.add(a, b) == a + b
-    raises(pyffi.OutOfRangeError, f"add: 2147483647 + {k + 1} does not fit int32_t",
-           pyffi.add, 2**31 - 1, k + 1)
+    raises(
+        pyffi.OutOfRangeError,
+        f"add: 2147483647 + {k + 1} does not fit int32_t",
+        pyffi.add,
+        2**31 - 1,
+        k + 1,
+    )
 
 
 @check("add_one", "add_u32", "add_isize", "add_f32", "add_f64")
@@ -62,8 +68,12 @@ def _add_one(rng: random.Random, k: int) -> None:
     assert pyffi.add_isize(-k) == 1 - k
     assert pyffi.add_f32(k + 0.5) == k + 1.5
     assert pyffi.add_f64(k / 4) == k / 4 + 1
-    raises(pyffi.OutOfRangeError, "add_u32: 4294967295 + 1 does not fit uint32_t",
-           pyffi.add_u32, 2**32 - 1)
+    raises(
+        pyffi.OutOfRangeError,
+        "add_u32: 4294967295 + 1 does not fit uint32_t",
+        pyffi.add_u32,
+        2**32 - 1,
+    )
 
 
 @check("divide", "DivisionByZeroError", "get_square_root", "DomainError")
@@ -71,8 +81,9 @@ def _divide(rng: random.Random, k: int) -> None:
     assert pyffi.divide(k, 4) == k / 4
     raises(pyffi.DivisionByZeroError, "Division by zero", pyffi.divide, k, 0)
     assert pyffi.get_square_root(k * k) == k
-    raises(pyffi.DomainError, f"get_square_root: {-k - 1} is negative",
-           pyffi.get_square_root, -k - 1)
+    raises(
+        pyffi.DomainError, f"get_square_root: {-k - 1} is negative", pyffi.get_square_root, -k - 1
+    )
 
 
 @check("reverse_bool", "get_char", "get_unicode", "InvalidArgumentError")
@@ -81,8 +92,12 @@ def _chars(rng: random.Random, k: int) -> None:
     assert pyffi.get_char(97 + k) == bytes([98 + k])
     assert pyffi.get_unicode("憨") == "批"
     assert pyffi.get_unicode(chr(0x4E00 + k)) == chr(0x4E00 + k)
-    raises(pyffi.InvalidArgumentError, "get_unicode: U+D800 is a surrogate, not a character",
-           pyffi.get_unicode, "\ud800")
+    raises(
+        pyffi.InvalidArgumentError,
+        "get_unicode: U+D800 is a surrogate, not a character",
+        pyffi.get_unicode,
+        "\ud800",
+    )
 
 
 @check("sum_as_string", "NoMemoryError")
@@ -98,8 +113,12 @@ def _text(rng: random.Random, k: int) -> None:
     text = f"straße {k} ΟΔΟΣ " * rng.randrange(1, 50)
     assert pyffi.to_uppercase(text) == text.upper()
     assert pyffi.to_lowercase(text) == text.lower()
-    raises(pyffi.Utf8Error, f"to_uppercase: invalid UTF-8 at byte offset {k}",
-           pyffi.to_uppercase, b"a" * k + b"\xff")
+    raises(
+        pyffi.Utf8Error,
+        f"to_uppercase: invalid UTF-8 at byte offset {k}",
+        pyffi.to_uppercase,
+        b"a" * k + b"\xff",
+    )
 
 
 @check("sort_array", "create_array", "Vector", "process_dict")
@@ -169,24 +188,32 @@ def _compute(rng: random.Random, k: int) -> None:
 def _load(rng: random.Random, k: int) -> None:
     lib = pyffi.load("m", cdef="double ldexp(double x, int e); double cos(double x);")
     assert isinstance(lib, pyffi.Library)
-    assert lib.ldexp(1.0, k) == 2.0 ** k
+    assert lib.ldexp(1.0, k) == 2.0**k
     assert lib.cos(0.0) == 1.0
-    raises(pyffi.DeclarationError, f"<cdef>:{k + 1}: cffi cannot read this declaration "
-           f"(cannot parse \"int g(nope_t x);\"): int g(nope_t x);",
-           lambda: pyffi.load("m", cdef="\n" * k + "int g(nope_t x);"))
+    raises(
+        pyffi.DeclarationError,
+        f"<cdef>:{k + 1}: cffi cannot read this declaration "
+        f'(cannot parse "int g(nope_t x);"): int g(nope_t x);',
+        lambda: pyffi.load("m", cdef="\n" * k + "int g(nope_t x);"),
+    )
     assert pyffi.Record("r", a=k) == pyffi.Record("r", a=k)
 
 
 @check("csv", "parse_csv_fast", "CsvError")
 def _csv(rng: random.Random, k: int) -> None:
     rows = [[f"t{k}", f'say "{i}"', f"a,b{i}"] for i in range(rng.randrange(1, 40))]
-    data = "".join(",".join('"' + f.replace('"', '""') + '"' for f in row) + "\r\n"
-                   for row in rows).encode()
+    data = "".join(
+        ",".join('"' + f.replace('"', '""') + '"' for f in row) + "\r\n" for row in rows
+    ).encode()
     assert pyffi.csv.read(data) == rows
     assert list(pyffi.csv.iter_rows(data, chunk_size=7 + k)) == rows
-    raises(pyffi.CsvError, f"csv: line {k + 2}, column 4: 'x' after a closing quote (a "
-           "delimiter or a line break was expected)",
-           pyffi.csv.read, b"a\n" * (k + 1) + b'"b"x')
+    raises(
+        pyffi.CsvError,
+        f"csv: line {k + 2}, column 4: 'x' after a closing quote (a "
+        "delimiter or a line break was expected)",
+        pyffi.csv.read,
+        b"a\n" * (k + 1) + b'"b"x',
+    )
     assert callable(pyffi.parse_csv_fast)
     cols = pyffi.csv.read_columns(f"a,b\n{k},{k}.5\n".encode())
     assert cols["a"] == [k] and cols["b"].tolist() == [k + 0.5]
@@ -218,7 +245,7 @@ def test_every_public_function_from_8_threads_at_once():
             for fn in rng.sample(checks, len(checks)):
                 try:
                     fn(rng, k)
-                except Exception as exc:  # noqa: BLE001 - reported below
+                except Exception as exc:
                     failures.append(f"thread {k}, {fn.__name__}: {type(exc).__name__}: {exc}")
                     return
             rounds[k] += 1

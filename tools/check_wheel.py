@@ -17,16 +17,27 @@ from pathlib import Path
 
 # The manylinux policy's libraries that pyffi's C code may need (glibc's own).
 ALLOWED = {
-    "libc.so.6", "libm.so.6", "libmvec.so.1", "libpthread.so.0", "libdl.so.2",
-    "librt.so.1", "libgcc_s.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
+    "libc.so.6",
+    "libm.so.6",
+    "libmvec.so.1",
+    "libpthread.so.0",
+    "libdl.so.2",
+    "librt.so.1",
+    "libgcc_s.so.1",
+    "ld-linux-x86-64.so.2",
+    "ld-linux-aarch64.so.1",
 }
 
 
 def needed(path: Path) -> list[str]:
-    dynamic = subprocess.run(["readelf", "-d", str(path)], check=True, capture_output=True,
-                             text=True).stdout
-    return [line.split("[", 1)[1].split("]", 1)[0]
-            for line in dynamic.splitlines() if "(NEEDED)" in line]
+    dynamic = subprocess.run(
+        ["readelf", "-d", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    return [
+        line.split("[", 1)[1].split("]", 1)[0]
+        for line in dynamic.splitlines()
+        if "(NEEDED)" in line
+    ]
 
 
 def problems(wheel: Path) -> list[str]:

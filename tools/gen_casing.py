@@ -29,8 +29,8 @@ def data_lines(path: str):
         text = f.read()
     version = re.search(r"^# \w+-(\d+\.\d+\.\d+)\.txt", text, re.M)
     rows = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
+    for raw_line in text.splitlines():
+        line = raw_line.split("#", 1)[0].strip()
         if line:
             rows.append([field.strip() for field in line.split(";")])
     return rows, version.group(1) if version else "unknown"
@@ -56,13 +56,16 @@ def special_casing(directory: str):
         if len(row) > 4 and row[4]:
             continue  # conditional: Final_Sigma or a language
         cp = int(row[0], 16)
-        for mapping, simple, table in ((codepoints(row[1]), simple_lower, lower),
-                                       (codepoints(row[3]), simple_upper, upper)):
+        for mapping, simple, table in (
+            (codepoints(row[1]), simple_lower, lower),
+            (codepoints(row[3]), simple_upper, upper),
+        ):
             if len(mapping) == 1:
                 # One-to-one entries only repeat UnicodeData's simple mapping.
                 if mapping[0] != simple.get(cp, cp):
-                    raise SystemExit(f"U+{cp:04X}: SpecialCasing one-to-one mapping "
-                                     "differs from UnicodeData")
+                    raise SystemExit(
+                        f"U+{cp:04X}: SpecialCasing one-to-one mapping differs from UnicodeData"
+                    )
                 continue
             if not 1 < len(mapping) <= 3:
                 raise SystemExit(f"U+{cp:04X}: mapping of {len(mapping)} code points")
@@ -106,7 +109,7 @@ def emit_bits(out: list[str], name: str, table: dict[int, list[int]]) -> None:
         words[cp // 64] |= 1 << (cp % 64)
     out.append(f"static const uint64_t {name}[{len(words)}] = {{")
     for k in range(0, len(words), 4):
-        out.append("    " + " ".join(f"0x{w:016X}u," for w in words[k:k + 4]))
+        out.append("    " + " ".join(f"0x{w:016X}u," for w in words[k : k + 4]))
     out.append("};")
     out.append("")
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 
 def requirements(extras: list[str]) -> list[str]:
-    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())[
+        "project"
+    ]
     optional: dict[str, list[str]] = project.get("optional-dependencies", {})
     out: list[str] = list(project["dependencies"])
     todo, seen = list(extras), set()

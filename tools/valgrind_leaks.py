@@ -28,8 +28,7 @@ RUNTIME = ("vgpreload_", "libc.so", "ld-linux", "python3", "libpython3")
 def is_pyffi(frame: ET.Element) -> bool:
     obj = os.path.basename(frame.findtext("obj", ""))
     fn = frame.findtext("fn", "")
-    return (obj.startswith(("libpyffi.so", "_pyffi.", "_buffer."))
-            or fn.startswith("pyffi_"))
+    return obj.startswith(("libpyffi.so", "_pyffi.", "_buffer.")) or fn.startswith("pyffi_")
 
 
 def allocated_by_pyffi(frames: list[ET.Element]) -> bool:
@@ -62,12 +61,19 @@ def main(paths: list[str]) -> int:
                 text = leak.findtext("text", "") if leak is not None else ""
                 print(f"{path}: {text}")
                 for f in frames[:12]:
-                    print(f"    {f.findtext('fn', '?')} ({os.path.basename(f.findtext('obj', '?'))})")
-        errors = sum(1 for e in root.iter("error") if e.findtext("kind") not in LOST
-                     and not (e.findtext("kind") or "").startswith("Leak_"))
-        print(f"{path}: {total_blocks} blocks ({total_bytes} bytes) definitely or indirectly "
-              f"lost in all, {ours} loss record(s) with a pyffi frame; "
-              f"{errors} memory error(s)")
+                    print(
+                        f"    {f.findtext('fn', '?')} ({os.path.basename(f.findtext('obj', '?'))})"
+                    )
+        errors = sum(
+            1
+            for e in root.iter("error")
+            if e.findtext("kind") not in LOST and not (e.findtext("kind") or "").startswith("Leak_")
+        )
+        print(
+            f"{path}: {total_blocks} blocks ({total_bytes} bytes) definitely or indirectly "
+            f"lost in all, {ours} loss record(s) with a pyffi frame; "
+            f"{errors} memory error(s)"
+        )
         bad += ours + errors
     return 1 if bad else 0
 
