@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
-"""pyffi.csv against csv.reader and pandas, on generated files of ~100 MB.
+"""pyffi.csv against csv.reader, pandas, pyarrow, polars and duckdb, on files of ~100 MB.
 
 Run with the venv's interpreter (never a timed test)::
 
     .venv/bin/python -P benchmarks/bench_csv.py [--quick] [--big]
 
 Files are written to a temporary directory and removed afterwards.
-* (a) mixed text/number data: ``pyffi.csv.read`` vs ``list(csv.reader(f))``
-  and ``pandas.read_csv(engine="c", dtype=str)``;
-* (b) numeric data: ``pyffi.csv.read_columns`` vs ``pandas.read_csv(engine="c")``
-  and ``numpy.loadtxt``;
+* (a) mixed text/number data, every field as text: ``pyffi.csv.read`` vs
+  ``list(csv.reader(f))``, ``pandas.read_csv(engine="c", dtype=str)``, duckdb's
+  ``read_csv(all_varchar=True).fetchall()`` (Python objects per cell, as pyffi), and
+  ``pyarrow.csv.read_csv`` / ``polars.read_csv`` into Arrow string columns (no Python
+  object per cell; both multi-threaded);
+* (b) numeric data: ``pyffi.csv.read_columns`` vs ``pandas.read_csv(engine="c")``,
+  ``numpy.loadtxt``, ``pyarrow.csv.read_csv``, ``polars.read_csv`` and duckdb's
+  ``read_csv(...).fetchnumpy()``;
 * (c) the C tokenizer alone (``pyffi_csv_parse``, no Python objects) in MB/s
   next to this machine's memcpy bandwidth (``ffi.memmove`` of the same bytes);
 * (d) with ``--big``: peak RSS of ``iter_rows`` over a 1 GB file, measured in
@@ -131,10 +135,19 @@ def main() -> None:
     quick = "--quick" in sys.argv[1:]
     size = 10 * 2**20 if quick else 100 * 2**20
     rounds = 5 if quick else 3
-    try:
-        import pandas as pd
-    except ImportError:
-        pd = None
+    # The peers: pip install ".[bench]" (pyproject.toml bounds their versions).
+    import duckdb
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    print(
+        "peers: "
+        + ", ".join(
+            f"{m.__name__} {m.__version__}" for m in (pd, pa, pl, duckdb, __import__("numpy"))
+        )
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mixed.csv"
         mixed_file(path, size)
@@ -152,10 +165,19 @@ def main() -> None:
             "pyffi.csv.read(path)": lambda: pyffi.csv.read(path),
             "list(csv.reader(f))": stdlib,
         }
-        if pd is not None:
-            cases["pandas.read_csv(engine='c', dtype=str)"] = lambda: pd.read_csv(
-                path, engine="c", dtype=str, keep_default_na=False
-            )
+        cases["pandas.read_csv(engine='c', dtype=str)"] = lambda: pd.read_csv(
+            path, engine="c", dtype=str, keep_default_na=False
+        )
+        cases["duckdb read_csv(all_varchar).fetchall()"] = lambda: duckdb.read_csv(
+            str(path), all_varchar=True
+        ).fetchall()
+        as_text = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(expected[0], pa.string()), strings_can_be_null=False
+        )
+        cases["pyarrow.csv.read_csv, string columns"] = lambda: pacsv.read_csv(
+            path, convert_options=as_text
+        )
+        cases["polars.read_csv(infer_schema=False)"] = lambda: pl.read_csv(path, infer_schema=False)
         result = median_s(cases, rounds)
         ours = result["pyffi.csv.read(path)"]
         print(
@@ -163,9 +185,7 @@ def main() -> None:
             "(ratio = time / pyffi time; > 1: pyffi is faster)"
         )
         for name, t in result.items():
-            print(f"  {name:<44} {t * 1e3:9.0f} ms  {t / ours:5.2f}x")
-        if pd is None:
-            print("  pandas: not installed (scripts/setup installs python3-pandas)")
+            print(f"  {name:<46} {t * 1e3:9.0f} ms  {t / ours:5.2f}x")
 
         numeric = Path(tmp) / "numeric.csv"
         numeric_file(numeric, size)
@@ -173,10 +193,13 @@ def main() -> None:
 
         cols = pyffi.csv.read_columns(numeric)
         cases = {"pyffi.csv.read_columns(path)": lambda: pyffi.csv.read_columns(numeric)}
-        if pd is not None:
-            frame = pd.read_csv(numeric, engine="c")
-            assert (np.asarray(cols["a"]) == frame["a"].to_numpy()).all()
-            cases["pandas.read_csv(engine='c')"] = lambda: pd.read_csv(numeric, engine="c")
+        frame = pd.read_csv(numeric, engine="c")
+        assert (np.asarray(cols["a"]) == frame["a"].to_numpy()).all()
+        assert (np.asarray(cols["h"]) == frame["h"].to_numpy()).all()
+        cases["pandas.read_csv(engine='c')"] = lambda: pd.read_csv(numeric, engine="c")
+        cases["pyarrow.csv.read_csv"] = lambda: pacsv.read_csv(numeric)
+        cases["polars.read_csv"] = lambda: pl.read_csv(numeric)
+        cases["duckdb read_csv().fetchnumpy()"] = lambda: duckdb.read_csv(str(numeric)).fetchnumpy()
         cases["numpy.loadtxt(delimiter=',')"] = lambda: np.loadtxt(
             numeric, delimiter=",", skiprows=1
         )
@@ -187,7 +210,7 @@ def main() -> None:
             "(ratio = time / pyffi time)"
         )
         for name, t in result.items():
-            print(f"  {name:<44} {t * 1e3:9.0f} ms  {t / ours:5.2f}x")
+            print(f"  {name:<46} {t * 1e3:9.0f} ms  {t / ours:5.2f}x")
 
         print(
             "\n(c) the C tokenizer alone (pyffi_csv_parse: UTF-8 check, fields and rows "
