@@ -151,6 +151,17 @@ def main() -> None:
         f"pyffi {pyffi.__version__} ({pyffi.backend} backend), numpy {np.__version__}, "
         f"Python {sys.version.split()[0]}; medians of interleaved rounds"
     )
+    # What numpy's sorts can use here (x86-simd-sort: AVX-512 or AVX2 kernels).
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__ as features
+    print(
+        "CPU: "
+        + ", ".join(
+            f"{f} {'yes' if features.get(f) else 'no'}" for f in ("AVX2", "AVX512F", "AVX512_SKX")
+        )
+    )
     bench_sort([10**6] if quick else [10**6, 10**7])
     if "--sort" in sys.argv[1:]:
         return

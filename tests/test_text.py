@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import unicodedata
@@ -177,4 +178,12 @@ def test_generated_tables_match_the_unicode_data_files(checkout: Path) -> None:
         capture_output=True,
         text=True,
     ).stdout
-    assert regenerated == (checkout / "lib" / "casing_data.h").read_text(encoding="utf-8")
+    committed = (checkout / "lib" / "casing_data.h").read_text(encoding="utf-8")
+    if regenerated != committed:
+        # Another Debian may ship another Unicode version (Debian 12: 15.0.0, 13: 15.1.0).
+        # The tables must still be the same: only the version stamps may differ.
+        def unstamped(text: str) -> str:
+            return re.sub(r"^( \*   \w+\.txt) \d+\.\d+\.\d+ ", r"\1 X ", text, flags=re.M)
+
+        assert unstamped(regenerated) == unstamped(committed)
+        assert unstamped(committed) != committed  # the stamps are where that expects them
