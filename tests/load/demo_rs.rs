@@ -1,5 +1,7 @@
 //! A Rust cdylib for the pyffi.load tests: slices mirror pyffi.h's types.
-use std::ffi::{c_char, CString};
+use std::ffi::CString;
+// std::os::raw, not std::ffi: Debian 12 ships rustc 1.63, before std::ffi::c_char (1.64).
+use std::os::raw::c_char;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// pyffi_str: UTF-8 bytes, not NUL-terminated.
