@@ -31,7 +31,7 @@ from ._errors import (
     Utf8Error,
 )
 from ._ffi import backend
-from ._load import Library, Record, load
+from ._loader import Callback, Library, Record, load
 from ._record import Person, Point, create_struct, point_distance
 from ._scalar import (
     add,
@@ -90,6 +90,7 @@ __all__ = [
     "DomainError",
     "Error",
     "InvalidArgumentError",
+    "Callback",
     "Library",
     "NoMemoryError",
     "OutOfRangeError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -91,7 +92,7 @@ def test_only_the_users_declarations_are_kept(demo):
 def test_missing_function_is_an_attribute_error_on_access(demo):
     with pytest.raises(AttributeError, match="'demo_not_there' is declared but the library"):
         demo.demo_not_there
-    with pytest.raises(AttributeError, match="no declared function 'printf'"):
+    with pytest.raises(AttributeError, match="no declared function, constant or variable 'printf'"):
         demo.printf
 
 
@@ -114,20 +115,36 @@ def test_declaration_errors(c_library, tmp_path):
         pyffi.load(c_library)
     with pytest.raises(TypeError, match="header or cdef, not both"):
         pyffi.load(c_library, HERE / "demo.h", cdef="int f(void);")
+    # What cffi cannot read is skipped, naming the file and line; strict=True refuses it.
+    lib = pyffi.load(c_library, cdef="int f(void);\nint g(unknown_t *f);\nint h(void);")
+    assert lib.functions() == ["f", "h"]
+    assert re.fullmatch(
+        r"cannot be declared \(.*\): <cdef>:2: int g\(unknown_t \*f\);", lib.skipped["g"]
+    )
+    with pytest.raises(AttributeError, match=r"^'g' cannot be declared .*<cdef>:2:"):
+        lib.g
     with pytest.raises(
-        pyffi.DeclarationError,
-        match=r"^<cdef>:2: cffi cannot read this "
-        r"declaration .*: int g\(unknown_t \*f\);$",
+        pyffi.DeclarationError, match=r"^strict=True: 1 declaration\(s\) skipped; the first, 'g',"
     ):
-        pyffi.load(c_library, cdef="int f(void);\nint g(unknown_t *f);\nint h(void);")
+        pyffi.load(c_library, cdef="int f(void);\nint g(unknown_t *f);", strict=True)
     bad = tmp_path / "bad.h"
     bad.write_text(
-        "#include <stdint.h>\n\nint32_t ok(int32_t x);\n\nint broken(int x) { return x; }\n"
+        "#include <stdint.h>\n\nint32_t ok(int32_t x);\n\nstatic inline int broken(int x) "
+        "{ return x; }\n"
     )
-    with pytest.raises(
-        pyffi.DeclarationError, match=rf"^{bad}:5: cffi cannot read this declaration .*int broken"
-    ):
-        pyffi.load(c_library, bad)
+    lib = pyffi.load(c_library, bad)
+    assert lib.functions() == ["ok"]
+    assert lib.skipped["broken"] == (
+        f"is a static inline function in {bad}:5; ABI mode can only call exported symbols"
+    )
+    with pytest.raises(AttributeError, match=rf"'broken' is a static inline function in {bad}:5"):
+        lib.broken
+    with pytest.raises(pyffi.DeclarationError, match="strict=True: 1 declaration"):
+        pyffi.load(c_library, bad, strict=True)
+    latin = tmp_path / "latin.h"
+    latin.write_bytes(b'#define NAME "caf\xe9"\nint f(void);\n')
+    with pytest.raises(pyffi.DeclarationError, match=r"latin\.h:1: the header is not UTF-8 text"):
+        pyffi.load(c_library, latin)
     with pytest.raises(pyffi.DeclarationError, match="no such header file"):
         pyffi.load(c_library, tmp_path / "absent.h")
     broken = tmp_path / "syntax.h"
@@ -161,12 +178,8 @@ def test_missing_library_names_what_was_tried():
         pyffi.load("/nope/libx.so", cdef="int f(void);")
 
 
-def test_other_types_take_a_cdata_or_none_and_variadics_are_refused():
-    lib = pyffi.load(
-        "c",
-        cdef="long strtol(const char *s, char **end, int base);\n"
-        "int printf(const char *format, ...);",
-    )
+def test_other_types_take_a_cdata_or_none():
+    lib = pyffi.load("c", cdef="long strtol(const char *s, char **end, int base);")
     assert lib.strtol("42", None, 10) == 42  # None is NULL for any pointer
     text, end = lib.ffi.new("char[]", b"17xy"), lib.ffi.new("char **")  # outlive the call
     assert lib.strtol(text, end, 10) == 17 and lib.ffi.string(end[0]) == b"xy"
@@ -176,13 +189,33 @@ def test_other_types_take_a_cdata_or_none_and_variadics_are_refused():
         r"a cdata 'char \* \*' or None, not str",
     ):
         lib.strtol("1", "x", 10)
-    with pytest.raises(
-        pyffi.DeclarationError,
-        match=r"printf: variadic functions are not marshalled; use Library\.raw\.printf",
-    ):
-        lib.printf
     with pytest.raises(TypeError, match="argument 'cdef' must be str, not bytes"):
         pyffi.load("c", cdef=b"int abs(int x);")  # type: ignore[arg-type]
+
+
+def test_variadic_arguments_follow_the_promotion_rule():
+    lib = pyffi.load("c", cdef="int snprintf(char *s, size_t n, const char *format, ...);")
+    buf = bytearray(64)
+
+    def fmt(f: str, *args: object) -> str:
+        n = lib.snprintf(buf, len(buf), f, *args)
+        return bytes(buf[:n]).decode()
+
+    assert fmt("%d|%s|%.2f", 42, "héllo", 2.5) == "42|héllo|2.50"  # int, str, float->double
+    assert fmt("%lld", 2**40) == str(2**40)  # an int beyond int: long long
+    assert fmt("%llu", 2**64 - 1) == str(2**64 - 1)  # beyond long long: unsigned long long
+    assert fmt("%s", b"raw") == "raw"  # bytes -> char *
+    assert fmt("%p", None) == "(nil)"  # None -> NULL
+    assert fmt("%d", True) == "1"
+    assert fmt("%hhd", lib.ffi.cast("signed char", -3)) == "-3"  # a cdata as it is
+    with pytest.raises(pyffi.OutOfRangeError, match="variadic argument 1 = 18446744073709551616 fits no C"):
+        lib.snprintf(buf, len(buf), "%d", 2**64)
+    with pytest.raises(ValueError, match="variadic argument 1 contains a NUL character at byte 1"):
+        lib.snprintf(buf, len(buf), "%s", "a\0b")
+    with pytest.raises(TypeError, match=r"variadic argument 2 must be int, float, str, bytes, None"):
+        lib.snprintf(buf, len(buf), "%d %d", 1, [2])
+    with pytest.raises(TypeError, match=r"variadic argument 1: a callable has no C type here"):
+        lib.snprintf(buf, len(buf), "%p", print)
 
 
 def test_bare_library_name():
@@ -257,18 +290,33 @@ def test_const_char_pointer(demo):
         demo.demo_strlen("a\0b")
     with pytest.raises(
         TypeError,
-        match=r"argument 's' \(char const \*\) must be str or bytes, "
+        match=r"argument 's' \(char const \*\) must be str, bytes or a buffer of bytes, "
         r"not int",
     ):
         demo.demo_strlen(5)
     with pytest.raises(ValueError, match="cannot be encoded as UTF-8"):
         demo.demo_strlen("\ud800")
+    # bytes and byte buffers pass as they are, NULs and all (C stops at the first)
+    assert demo.demo_strlen(b"ab\0cd") == 2
+    assert demo.demo_strlen(bytearray(b"xyz\0")) == 3
+    with pytest.raises(TypeError, match=r"contiguous buffer of 1-byte items, not array"):
+        demo.demo_strlen(array.array("i", [1, 2]))
 
 
 def test_non_const_char_pointer_gets_a_private_copy(demo):
     original = b"abc"
     assert demo.demo_upcase(original) == 3
     assert original == b"abc"  # an immutable bytes object is never written
+
+
+def test_non_const_char_pointer_writes_into_a_writable_buffer(demo):
+    buf = bytearray(b"ab\0cd\0")  # NULs are fine: zero-copy, C sees the bytes
+    assert demo.demo_upcase(buf) == 2
+    assert buf == bytearray(b"AB\0cd\0")
+    view = memoryview(buf)[3:]
+    assert demo.demo_upcase(view) == 2 and buf == bytearray(b"AB\0CD\0")
+    with pytest.raises(TypeError, match=r"needs a writable buffer; the memoryview given is read-only"):
+        demo.demo_upcase(memoryview(b"abc\0"))
 
 
 def test_pyffi_str(demo):

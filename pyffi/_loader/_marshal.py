@@ -1,35 +1,31 @@
-"""pyffi.load: any C-ABI library (C or Rust) from its header, with automatic marshalling.
+"""Marshalling for pyffi.load: each C parameter type's converter, results back to Python.
 
-The declarations come from a header (run through the C preprocessor, keeping
-only the user's own files) or from cdef text; the library is opened with
-cffi's ABI mode. Each function is wrapped on first use: the C type of every
-parameter decides how a Python argument is converted (see :func:`load`),
-and lists passed to non-const pointers get C's changes written back.
+The C type of every parameter decides how a Python argument is converted
+(see :func:`pyffi.load`); lists passed to non-const pointers get C's changes
+written back, the same list object.
 """
 
 from __future__ import annotations
 
-import ctypes.util
 import keyword
-import os
 import re
-import shutil
-import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cffi
 from cffi import model
 
-from ._errors import DeclarationError, OutOfRangeError
+from .._errors import DeclarationError, OutOfRangeError
+from ._callbacks import Callback
 
-__all__ = ["Library", "Record", "load"]
+if TYPE_CHECKING:
+    from ._library import Library
 
 # The slice types of include/pyffi.h, taken from the installed declarations
 # (generated from the header: never written twice).
-_CDEF_FILE = Path(__file__).resolve().parent / "_cdef.h"
+_CDEF_FILE = Path(__file__).resolve().parent.parent / "_cdef.h"
 _SLICE_TYPEDEF = re.compile(r"typedef struct (pyffi_(?:str|bytes|vec_\w+)) \{[^}]*\} \1;")
 SLICE_CDEF = (
     "\n".join(m.group(0) for m in _SLICE_TYPEDEF.finditer(_CDEF_FILE.read_text(encoding="utf-8")))
@@ -77,6 +73,8 @@ _KIND = {
 _NATIVE = ("@", "=", "<" if sys.byteorder == "little" else ">")
 
 
+
+
 class Record:
     """A C struct returned by value, converted to Python values field by field.
 
@@ -102,150 +100,6 @@ class Record:
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self._asdict().items())
         return f"{self._type}({fields})"
-
-
-# --- declarations -----------------------------------------------------------
-
-_MARKER = re.compile(r'^#\s*(\d+)\s+"((?:[^"\\]|\\.)*)"')
-
-
-def _compiler() -> str | None:
-    for name in (os.environ.get("CC", ""), "cc", "gcc", "clang"):
-        if name and shutil.which(name.split()[0]):
-            return name
-    return None
-
-
-def _strip_gnu(text: str) -> str:
-    """Drop GNU decorations cffi cannot read (__attribute__((...)), __restrict, ...)."""
-    text = re.sub(r"\b(__extension__|__restrict__|__restrict|__inline__|__inline)\b", "", text)
-    out, i = [], 0
-    for m in re.finditer(r"\b__attribute__\s*\(", text):
-        if m.start() < i:
-            continue
-        depth, j = 0, m.end() - 1
-        while j < len(text):
-            depth += {"(": 1, ")": -1}.get(text[j], 0)
-            j += 1
-            if depth == 0:
-                break
-        out.append(text[i : m.start()])
-        i = j
-    out.append(text[i:])
-    return "".join(out)
-
-
-def _preprocess(
-    header: Path, include_dirs: tuple[str, ...], defines: Mapping[str, object] | None
-) -> tuple[str, list[tuple[str, int]]]:
-    """The user's own declarations from ``header`` and where each line came from."""
-    from . import get_include
-
-    cc = _compiler()
-    if cc is None:
-        raise DeclarationError(
-            f"{header}: no C compiler found to preprocess it (set CC, or "
-            "pass the declarations as cdef= text)"
-        )
-    if not header.is_file():
-        raise DeclarationError(f"{header}: no such header file")
-    cmd = [*cc.split(), "-E", "-x", "c", "-I", get_include()]
-    for d in include_dirs:
-        cmd += ["-I", os.fspath(d)]
-    for name, value in (defines or {}).items():
-        cmd.append(f"-D{name}" if value is None else f"-D{name}={value}")
-    cmd.append(str(header))
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise DeclarationError(f"{header}: the preprocessor failed:\n{done.stderr.strip()}")
-    own = [header.resolve()] + [Path(d).resolve() for d in include_dirs]
-    ours = (Path(get_include()) / "pyffi.h").resolve()
-
-    def is_own(name: str) -> bool:
-        path = Path(name).resolve()
-        if path == ours:
-            return False
-        return any(path == p or p in path.parents for p in own)
-
-    lines: list[str] = []
-    where: list[tuple[str, int]] = []
-    keep, current, lineno = False, "", 0
-    for raw in done.stdout.splitlines():
-        marker = _MARKER.match(raw)
-        if marker:
-            lineno, current = int(marker.group(1)), marker.group(2)
-            keep = is_own(current)
-            continue
-        if keep and not raw.lstrip().startswith("#"):
-            lines.append(raw)
-            where.append((current, lineno))
-        lineno += 1
-    return "\n".join(lines) + "\n", where
-
-
-def _statements(text: str) -> list[tuple[int, str]]:
-    """Top-level declarations of ``text`` (split at ';' outside braces), with start lines."""
-    out, start, depth = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if (ch == ";" and depth == 0) or i == len(text) - 1:
-            chunk = text[start : i + 1]
-            if chunk.strip():
-                first = start + len(chunk) - len(chunk.lstrip())
-                out.append((text.count("\n", 0, first) + 1, chunk.strip()))
-            start = i + 1
-    return out
-
-
-def _declare(text: str, where: list[tuple[str, int]] | None, origin: str) -> cffi.FFI:
-    """An FFI with the slice types and ``text`` declared; DeclarationError naming the culprit."""
-    prefix = "" if "typedef struct pyffi_str" in text else SLICE_CDEF
-    ffi = cffi.FFI()
-    try:
-        ffi.cdef(prefix + text)
-        return ffi
-    except (cffi.CDefError, cffi.FFIError) as exc:
-        reason = str(exc).splitlines()[0]
-    # Find the first declaration cffi refuses, to name its file and line.
-    probe = cffi.FFI()
-    probe.cdef(prefix)
-    for line, statement in _statements(text):
-        try:
-            probe.cdef(statement)
-        except (cffi.CDefError, cffi.FFIError) as exc:
-            name, lineno = where[line - 1] if where and line - 1 < len(where) else (origin, line)
-            detail = str(exc).splitlines()[0]
-            raise DeclarationError(
-                f"{name}:{lineno}: cffi cannot read this declaration "
-                f"({detail}): {' '.join(statement.split())}"
-            ) from None
-    raise DeclarationError(f"{origin}: cffi cannot read the declarations: {reason}")
-
-
-# --- opening the library ------------------------------------------------------
-
-
-def _open(ffi: cffi.FFI, path: str | os.PathLike[str]) -> tuple[Any, str]:
-    text = os.fspath(path)
-    if os.sep in text or os.path.exists(text):
-        names = [text]
-    else:
-        names = [text, f"lib{text}.so", f"{text}.so"]
-        found = ctypes.util.find_library(text)
-        if found and found not in names:
-            names.append(found)
-    errors = []
-    for name in names:
-        try:
-            return ffi.dlopen(name), name
-        except OSError as exc:
-            errors.append(str(exc))
-    raise OSError(
-        f"cannot load library {text!r}; tried {', '.join(map(repr, names))}: {errors[-1]}"
-    )
-
-
-# --- marshalling ----------------------------------------------------------------
 
 
 def _param_names(text: str, func: str, count: int) -> list[str]:
@@ -302,14 +156,9 @@ def _param_names(text: str, func: str, count: int) -> list[str]:
 
 # Per-call bookkeeping is one list: objects to keep alive for the call (cdata),
 # write-backs as plain tuples (list, C array, n: after the call the list gets
-# the array's n values; nothing else there is a tuple), and _CallbackState.
+# the array's n values; nothing else there is a tuple), and the Callbacks to
+# retire when the call returns.
 _Call = list[Any]
-
-
-class _CallbackState(list[Any]):
-    """[callable, first exception raised in it] for one call."""
-
-    __slots__ = ()
 
 
 def _c_name(tp: model.BaseTypeByIdentity) -> str:
@@ -329,7 +178,7 @@ class _Function:
         self, lib: Library, name: str, tp: model.FunctionPtrType, raw_fn: Any, names: list[str]
     ) -> None:
         self.lib, self.name, self.tp, self.raw, self.names = lib, name, tp, raw_fn, names
-        self.ffi = lib.ffi
+        self.ffi = lib._ffi
 
     # Errors -----------------------------------------------------------------
 
@@ -424,26 +273,45 @@ class _Function:
 
     def string_converter(self, i: int, tp: Any, const: bool) -> Callable[[Any, _Call], Any]:
         ffi = self.ffi
+        item = _c_name(tp.totype)
 
         def convert(value: Any, call: _Call) -> Any:
             if isinstance(value, str):
                 data = self.encode(i, tp, value)
-            elif isinstance(value, (bytes, bytearray)):
-                data = bytes(value)
+                nul = data.find(b"\0")
+                if nul >= 0:
+                    raise ValueError(
+                        f"{self.name}() argument '{self.names[i]}' contains a NUL "
+                        f"character at byte {nul}"
+                    )
+            elif isinstance(value, bytes):
+                data = value
             else:
-                raise self.type_error(i, tp, value, "str or bytes")
-            nul = data.find(b"\0")
-            if nul >= 0:
-                raise ValueError(
-                    f"{self.name}() argument '{self.names[i]}' contains a NUL "
-                    f"character at byte {nul}"
-                )
+                got = self.bytes_buffer(i, tp, item, value, const)
+                call.append(got)
+                return got
             if const:
                 return data  # cffi passes a pointer to the bytes' own NUL-terminated buffer
             buf = ffi.new("char[]", data)  # C may write: a private copy
             return buf
 
         return self.nullable(convert)
+
+    def bytes_buffer(self, i: int, tp: Any, item: str, value: Any, const: bool) -> Any:
+        """A zero-copy ``item[]`` over a buffer of 1-byte items (bytearray, memoryview...)."""
+        try:
+            view = memoryview(value)
+        except TypeError:
+            raise self.type_error(i, tp, value, "str, bytes or a buffer of bytes") from None
+        with view:
+            if view.itemsize != 1 or not view.c_contiguous:
+                raise self.type_error(
+                    i, tp, value, "str, bytes or a contiguous buffer of 1-byte items"
+                )
+            if not const and view.readonly:
+                raise self.readonly_error(i, tp, value)
+        writable: Any = not const
+        return self.ffi.from_buffer(f"{item}[]", value, require_writable=writable)
 
     def encode(self, i: int, tp: Any, value: str) -> bytes:
         try:
@@ -454,7 +322,9 @@ class _Function:
                 f"UTF-8: {exc.reason} at index {exc.start}"
             ) from None
 
-    def buffer_or_none(self, value: Any, fmt: str, const: bool, i: int, tp: Any) -> Any:
+    def buffer_or_none(
+        self, value: Any, fmt: str, const: bool, i: int, tp: Any, cname: str | None = None
+    ) -> Any:
         """A zero-copy C array over a buffer of the right item type, or None if not a buffer."""
         if isinstance(value, (list, tuple, str)):
             return None
@@ -465,13 +335,16 @@ class _Function:
         with view:
             code = view.format[1:] if view.format[:1] in _NATIVE else view.format
             want = _KIND.get(fmt), ctypes_size(fmt)
-            if (_KIND.get(code), view.itemsize) != want or not view.c_contiguous:
+            got = _KIND.get(code), view.itemsize
+            if want[1] == 1 and view.itemsize == 1 and got[0] != "float":
+                got = want  # char, signed char, unsigned char, int8_t, uint8_t: all bytes
+            if got != want or not view.c_contiguous:
                 item = _FMT_CTYPE[fmt]
                 raise self.type_error(i, tp, value, f"a list or a contiguous buffer of {item}")
             if not const and view.readonly:
                 raise self.readonly_error(i, tp, value)
             n = view.nbytes // view.itemsize
-        item = _FMT_CTYPE[fmt]
+        item = cname or _FMT_CTYPE[fmt]  # the parameter's own type: cffi tells uint8_t from unsigned char
         writable: Any = not const  # a bool, where cffi's stubs know only the literals
         return self.ffi.from_buffer(f"{item}[]", value, require_writable=writable), n
 
@@ -507,7 +380,7 @@ class _Function:
 
         def convert(value: Any, call: _Call) -> Any:
             if fmt is not None:
-                got = self.buffer_or_none(value, fmt, const, i, tp)
+                got = self.buffer_or_none(value, fmt, const, i, tp, item)
                 if got is not None:
                     call.append(got[0])
                     return got[0]
@@ -686,20 +559,12 @@ class _Function:
         return self.nullable(convert)
 
     def callback_converter(self, i: int, tp: Any) -> Callable[[Any, _Call], Any]:
-        ffi = self.ffi
+        ffi, lib = self.ffi, self.lib
         ctype = ffi.typeof(_c_name(tp))
-        arg_kinds = [
-            (
-                "str"
-                if isinstance(a, model.PointerType)
-                and isinstance(a.totype, model.PrimitiveType)
-                and a.totype.name == "char"
-                else "pyffi_str"
-                if isinstance(a, model.StructType) and a.name == "pyffi_str"
-                else ""
-            )
-            for a in tp.args
-        ]
+        kinds = callback_kinds(tp)
+        mode, handle, enums = self.callback_policy(i)
+        where = f"{self.name}() argument '{self.names[i]}'"
+        registry = lib._registry
 
         def convert(value: Any, call: _Call) -> Any:
             if value is None:
@@ -708,27 +573,47 @@ class _Function:
                 return value
             if not callable(value):
                 raise self.type_error(i, tp, value, "callable")
-            state = _CallbackState([value, None])
+            if isinstance(value, Callback) and value.ctype is not ctype:
+                raise self.type_error(i, tp, value, f"a callable or a Callback of {ctype.cname}")
+            slot = None
+            if mode == "handle":
+                slot = (self.name, i, _address(ffi, call[0]), *(call[1 + k] for k in range(enums)))
+            cb = registry.get(value, ctype, where, kinds, mode, slot)
+            if mode == "call" and cb is not value:
+                call.append(cb)  # retired when the call returns (see _finish)
+            return cb.cdata
 
-            def entry(*args: Any) -> Any:
-                if state[1] is not None:
-                    return None  # already failed: C gets the error value until it returns
-                try:
-                    return value(*(_callback_arg(ffi, k, a) for k, a in zip(arg_kinds, args)))
-                except BaseException as exc:
-                    state[1] = exc
-                    return None
-
-            def on_error(exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-                if state[1] is None:  # the result did not convert to the C return type
-                    state[1] = exc
-
-            cb = ffi.callback(ctype, entry, onerror=on_error)
-            call.append(cb)
-            call.append(state)
-            return cb
-
+        if mode == "handle":
+            # The slot is known only from the other arguments: the generated
+            # function passes (handle, enum values...) in front of the list.
+            convert.needs = (handle, self.enum_params(i))  # type: ignore[attr-defined]
         return convert
+
+    def enum_params(self, i: int) -> list[int]:
+        return [k for k, a in enumerate(self.tp.args) if k != i and isinstance(a, model.EnumType)]
+
+    def callback_policy(self, i: int) -> tuple[str, int, int]:
+        """(mode, handle parameter, number of enum parameters) for callback parameter i."""
+        mode = self.lib._callback_modes.get(self.name)
+        handle = self.handle_param(i)
+        if mode is None:
+            mode = "handle" if handle >= 0 else "library"
+        if mode == "handle" and handle < 0:
+            raise DeclarationError(
+                f"callbacks={{{self.name!r}: 'handle'}}: {self.name}() has no handle "
+                "parameter (a pointer to a struct, union or void) to tie its callback to"
+            )
+        return mode, handle, len(self.enum_params(i))
+
+    def handle_param(self, i: int) -> int:
+        """The first pointer-to-struct/union/void parameter other than callback i, or -1."""
+        for k, a in enumerate(self.tp.args):
+            if k == i or not isinstance(a, model.PointerType):
+                continue
+            if isinstance(a.totype, (model.StructType, model.UnionType, model.VoidType)):
+                if not (isinstance(a.totype, model.StructType) and a.totype.name in SLICES):
+                    return k
+        return -1
 
     # The call ---------------------------------------------------------------------
 
@@ -737,30 +622,45 @@ class _Function:
         tp = self.tp
         convs = [self.converter(i, a) for i, a in enumerate(tp.args)]
         result = self.result_converter()
-        if tp.ellipsis:
-            raise DeclarationError(
-                f"{name}: variadic functions are not marshalled; use Library.raw.{name}"
-            )
         # One generated function per C function: fixed parameters (Python's
         # own argument-count errors), each converter called directly. Locals
         # carry a _pyffi_ prefix so no C parameter name can shadow them.
-        lines = [f"def {name}({', '.join(names)}):"]
-        marshal = any(conv is not None for conv in convs)
+        params = list(names)
+        if tp.ellipsis:
+            params.append("*_pyffi_va")
+        lines = [f"def {name}({', '.join(params)}):"]
+        marshal = any(conv is not None for conv in convs) or tp.ellipsis
         if marshal:
             lines.append("    _pyffi_c = []")
         cargs = []
         for k, (conv, pname) in enumerate(zip(convs, names)):
             if conv is None:
                 cargs.append(pname)
+                continue
+            needs = getattr(conv, "needs", None)
+            if needs is not None:  # a callback tied to a handle: the slot's key first
+                handle, enums = needs
+                extra = [names[handle], *(names[e] for e in enums)]
+                lines.append(f"    _pyffi_k{k} = [{', '.join(extra)}]")
+                lines.append(f"    _pyffi_a{k} = _pyffi_conv{k}({pname}, _pyffi_k{k})")
+                lines.append(f"    _pyffi_c += _pyffi_k{k}[{len(extra)}:]")
             else:
                 lines.append(f"    _pyffi_a{k} = _pyffi_conv{k}({pname}, _pyffi_c)")
-                cargs.append(f"_pyffi_a{k}")
+            cargs.append(f"_pyffi_a{k}")
+        if tp.ellipsis:
+            lead = ", ".join(names)
+            lines.append(
+                f"    _pyffi_v = _pyffi_promote(_pyffi_va, _pyffi_c, ({lead}{',' if lead else ''}))"
+            )
+            cargs.append("*_pyffi_v")
         comma = "," if len(names) == 1 else ""
         lines += [
             "    try:",
             f"        _pyffi_value = _pyffi_raw({', '.join(cargs)})",
             "    except (TypeError, OverflowError) as _pyffi_exc:",
             f"        raise _pyffi_fail(({', '.join(names)}{comma}), _pyffi_exc) from None",
+            "    if _pyffi_late:",
+            "        _pyffi_reraise()",
         ]
         if marshal:
             lines += ["    if _pyffi_c:", "        _pyffi_finish(_pyffi_c)"]
@@ -774,15 +674,73 @@ class _Function:
             "_pyffi_fail": self.scalar_error,
             "_pyffi_finish": _finish,
             "_pyffi_result": result,
+            "_pyffi_late": self.lib._late,
+            "_pyffi_reraise": self.lib._reraise,
+            "_pyffi_promote": self.promote,
         }
         namespace.update((f"_pyffi_conv{k}", conv) for k, conv in enumerate(convs))
-        exec("\n".join(lines), namespace)
+        code = compile("\n".join(lines), self.lib._code_name, "exec")
+        exec(code, namespace)
         return namespace[name]  # type: ignore[no-any-return]
+
+    def promote(self, values: tuple[Any, ...], call: _Call, lead: tuple[Any, ...]) -> list[Any]:
+        """The variadic arguments as cdata, by the documented promotion rule."""
+        ffi = self.ffi
+        out = []
+        n = len(self.tp.args)
+        for k, v in enumerate(values):
+            if isinstance(v, ffi.CData):
+                out.append(v)
+            elif isinstance(v, Callback):
+                ints = [a for a in (*lead[1:], *values[:k]) if type(a) is int]
+                slot = (self.name, n + k, _address(ffi, lead[0]) if lead else None, *ints)
+                self.lib._registry.slots_keep(slot, v)
+                out.append(v.cdata)
+            elif v is None:
+                out.append(ffi.NULL)
+            elif isinstance(v, bool):
+                out.append(ffi.cast("int", v))
+            elif isinstance(v, int):
+                for ctype in ("int", "long long", "unsigned long long"):
+                    lo, hi = _RANGES[ctype]
+                    if lo <= v <= hi:
+                        out.append(ffi.cast(ctype, v))
+                        break
+                else:
+                    raise OutOfRangeError(
+                        f"{self.name}() variadic argument {k + 1} = {v!r} fits no C integer "
+                        "type (long long or unsigned long long)",
+                        None,
+                    )
+            elif isinstance(v, float):
+                out.append(ffi.cast("double", v))
+            elif isinstance(v, (str, bytes)):
+                data = v.encode("utf-8") if isinstance(v, str) else v
+                nul = data.find(b"\0")
+                if isinstance(v, str) and nul >= 0:
+                    raise ValueError(
+                        f"{self.name}() variadic argument {k + 1} contains a NUL character "
+                        f"at byte {nul}"
+                    )
+                buf = ffi.new("char[]", data)
+                call.append(buf)
+                out.append(buf)
+            elif callable(v):
+                raise TypeError(
+                    f"{self.name}() variadic argument {k + 1}: a callable has no C type "
+                    "here; pass lib.callback(fn, 'C function pointer type')"
+                )
+            else:
+                raise TypeError(
+                    f"{self.name}() variadic argument {k + 1} must be int, float, str, "
+                    f"bytes, None, a Callback or a cdata, not {type(v).__name__}"
+                )
+        return out
 
     def result_converter(self) -> Callable[[Any], Any] | None:
         ffi, tp, lib = self.ffi, self.tp.result, self.lib
         free_name = lib._owned.get(self.name)
-        free = getattr(lib.raw, free_name) if free_name else None
+        free = lib._function(free_name) if free_name else None
         if isinstance(tp, (model.PrimitiveType, model.VoidType)):
             return None
         if isinstance(tp, model.PointerType):
@@ -808,22 +766,87 @@ class _Function:
                 return owned
             return None
         if isinstance(tp, model.StructType):
-            free_by_pointer = False
-            if free_name:
-                free_tp = lib._functions[free_name][0]
-                free_by_pointer = bool(free_tp.args) and isinstance(
-                    free_tp.args[0], model.PointerType
-                )
+            how, fields = lib._owned_struct.get(self.name, ("", []))
 
             def record(value: Any) -> Any:
                 try:
                     return _to_python(ffi, tp, value)
                 finally:
-                    if free is not None:
-                        free(ffi.addressof(value) if free_by_pointer else value)
+                    if how == "address":
+                        free(ffi.addressof(value))  # type: ignore[misc]
+                    elif how == "value":
+                        free(value)  # type: ignore[misc]
+                    elif how == "fields":
+                        for f in fields:
+                            ptr = getattr(value, f)
+                            if ptr != ffi.NULL:
+                                free(ptr)  # type: ignore[misc]
 
             return record
         return None
+
+
+def owned_struct_rule(
+    ffi: Any, make: str, struct: Any, free: str, free_tp: Any
+) -> tuple[str, list[str]]:
+    """How ``free`` releases the struct ``make`` returns by value.
+
+    ``"address"``: free takes a pointer to the struct; ``"value"``: the
+    struct itself; ``"fields"``: the type of some of its pointer fields
+    (called once on each non-NULL one).
+    """
+    if len(free_tp.args) == 1:
+        arg = free_tp.args[0]
+        if isinstance(arg, model.PointerType) and _same(arg.totype, struct):
+            return "address", []
+        if _same(arg, struct):  # the struct itself, by value (Rust's fn free(x: Girl))
+            return "value", []
+        if isinstance(arg, model.PointerType):
+            want = _c_name(arg)
+            fields = [
+                f
+                for f, ft in zip(struct.fldnames or (), struct.fldtypes or ())
+                if isinstance(ft, model.PointerType) and _c_name(ft) == want
+            ]
+            if fields:
+                return "fields", fields
+    raise DeclarationError(
+        f"owned={{{make!r}: {free!r}}}: {make}() returns {struct.get_c_name()} by value, and "
+        f"{free}({', '.join(a.get_c_name() for a in free_tp.args)}) takes neither it, a "
+        "pointer to it, nor the type of one of its pointer fields"
+    )
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is b or (type(a) is type(b) and _c_name(a) == _c_name(b))
+
+
+def callback_kinds(tp: Any) -> list[str]:
+    return [
+        (
+            "str"
+            if isinstance(a, model.PointerType)
+            and isinstance(a.totype, model.PrimitiveType)
+            and a.totype.name == "char"
+            else "pyffi_str"
+            if isinstance(a, model.StructType) and a.name == "pyffi_str"
+            else ""
+        )
+        for a in tp.args
+    ]
+
+
+def _address(ffi: Any, value: Any) -> Any:
+    if isinstance(value, ffi.CData):
+        return int(ffi.cast("uintptr_t", value))
+    return None if value is None else id(value)
+
+
+_RANGES = {
+    "int": (-(2**31), 2**31 - 1),
+    "long long": (-(2**63), 2**63 - 1),
+    "unsigned long long": (0, 2**64 - 1),
+}
 
 
 _FMT_CTYPE = {
@@ -881,23 +904,13 @@ _CHARS = _backend.new_array_type(
 
 
 def _finish(c: list[Any]) -> None:
-    """After the C call: re-raise a callback's exception, else write lists back."""
-    for item in c:
-        if type(item) is _CallbackState and item[1] is not None:
-            error, item[1] = item[1], None
-            raise error
+    """After the C call: write lists back, retire the call's own trampolines."""
     for item in c:
         if type(item) is tuple:
             lst, buf, count = item
             lst[:] = _backend.unpack(buf, count)  # the same list object, C's values
-
-
-def _callback_arg(ffi: Any, kind: str, value: Any) -> Any:
-    if kind == "str":
-        return None if value == ffi.NULL else ffi.string(value).decode("utf-8", "surrogateescape")
-    if kind == "pyffi_str":
-        return ffi.unpack(value.ptr, value.len).decode("utf-8", "surrogateescape")
-    return value
+        elif type(item) is Callback:
+            item._retire("the call that received it returned")
 
 
 def _to_python(ffi: Any, tp: Any, value: Any) -> Any:
@@ -935,118 +948,3 @@ def _slice_to_python(ffi: Any, kind: str, value: Any) -> Any:
         return [_slice_to_python(ffi, "pyffi_str", value.ptr[k]) for k in range(value.len)]
     return [_slice_to_python(ffi, "pyffi_vec_i64", value.ptr[k]) for k in range(value.len)]
 
-
-# --- the library ------------------------------------------------------------------
-
-
-class Library:
-    """A shared library opened by :func:`load`; its declared functions as attributes.
-
-    ``lib.f(...)`` converts each argument by its declared C type and the
-    result back (see :func:`load`). ``ffi`` and ``raw`` are the underlying
-    cffi objects, for anything the marshalling does not cover.
-    """
-
-    def __init__(
-        self, ffi: cffi.FFI, raw: Any, name: str, text: str, owned: Mapping[str, str] | None
-    ) -> None:
-        self.ffi = ffi
-        self.raw = raw
-        self.path = name
-        self._text = text
-        self._functions: dict[str, tuple[model.FunctionPtrType, Any]] = {
-            key.split(" ", 1)[1]: value
-            # cffi's parsed declarations (private; its stubs do not list them)
-            for key, value in ffi._parser._declarations.items()  # type: ignore[attr-defined]
-            if key.startswith("function ")
-        }
-        self._owned = dict(owned or {})
-        for func, free in self._owned.items():
-            for what, fname in (("function", func), ("free function", free)):
-                if fname not in self._functions:
-                    raise ValueError(
-                        f"owned={{{func!r}: {free!r}}}: {what} {fname!r} is not declared"
-                    )
-        self._wrapped: dict[str, Callable[..., Any]] = {}
-
-    def functions(self) -> list[str]:
-        """Every function the declarations name, in declaration order."""
-        return list(self._functions)
-
-    def missing(self) -> list[str]:
-        """The declared functions the library does not export."""
-        gone = []
-        for name in self._functions:
-            try:
-                getattr(self.raw, name)
-            except AttributeError:
-                gone.append(name)
-        return gone
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name not in self.__dict__.get("_functions", {}):
-            raise AttributeError(
-                f"{self.__dict__.get('path', 'library')!r} has no declared function {name!r}"
-            )
-        try:
-            raw_fn = getattr(self.raw, name)
-        except AttributeError:
-            raise AttributeError(
-                f"function {name!r} is declared but the library {self.path!r} does not export it"
-            ) from None
-        tp = self._functions[name][0]
-        fn = _Function(self, name, tp, raw_fn, _param_names(self._text, name, len(tp.args))).build()
-        self.__dict__[name] = fn  # the next lookups skip __getattr__
-        return fn
-
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self._functions))
-
-    def __repr__(self) -> str:
-        return f"<pyffi.Library {self.path!r}: {len(self._functions)} functions>"
-
-
-def load(
-    path: str | os.PathLike[str],
-    header: str | os.PathLike[str] | None = None,
-    *,
-    cdef: str | None = None,
-    owned: Mapping[str, str] | None = None,
-    include_dirs: tuple[str | os.PathLike[str], ...] | list[Any] = (),
-    defines: Mapping[str, object] | None = None,
-) -> Library:
-    """Open a C-ABI shared library (C or Rust) and marshal calls from its declarations.
-
-    ``header`` is a C header, run through the C preprocessor (with
-    :func:`pyffi.get_include` and ``include_dirs`` on the include path and
-    ``defines`` as ``-D``); only declarations from the header itself and
-    from files under ``include_dirs`` are kept. Or ``cdef`` is the
-    declarations as text (no compiler needed). The slice types of
-    ``pyffi.h`` (``pyffi_str``, ``pyffi_vec_i64``, ...) are always known.
-
-    ``path`` is a file or a bare library name (``"m"`` tries ``m``,
-    ``libm.so``, ``m.so`` and ``ctypes.util.find_library``).
-    ``owned={"make": "free"}``: results of ``make`` belong to Python and go
-    back through ``free`` (a ``char *`` is copied to str and freed at once;
-    other pointers get ``ffi.gc``; a struct's pointer fields are freed after
-    conversion).
-
-    >>> lib = pyffi.load("m", cdef="double cos(double x);")
-    >>> lib.cos(0.0)
-    1.0
-    """
-    if header is not None and cdef is not None:
-        raise TypeError("load() takes header or cdef, not both")
-    if header is not None:
-        text, where = _preprocess(Path(header), tuple(map(os.fspath, include_dirs)), defines)
-        origin = os.fspath(header)
-    elif cdef is not None:
-        if not isinstance(cdef, str):
-            raise TypeError(f"load() argument 'cdef' must be str, not {type(cdef).__name__}")
-        text, where, origin = cdef, None, "<cdef>"
-    else:
-        raise DeclarationError("load() needs the declarations: a header file or cdef text")
-    text = _strip_gnu(text)
-    ffi = _declare(text, where, origin)
-    raw, name = _open(ffi, path)
-    return Library(ffi, raw, name, text, owned)

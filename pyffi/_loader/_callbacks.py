@@ -1,0 +1,247 @@
+"""Callbacks C keeps: how long a Python callable passed for a function pointer lives.
+
+A Python callable becomes a C trampoline (``ffi.callback``). Registration
+APIs (parser handlers, event loops, curl options, signal-like hooks) store
+the pointer and call it later, so a trampoline must outlive the call that
+received it; a synchronous API called in a loop with a fresh lambda must not
+make them pile up. The policy, per function and parameter (``mode``):
+
+``"handle"`` (the default when the function has a handle parameter: a
+    pointer to a struct, union or ``void`` other than the callback's own)
+    the trampoline is kept in the slot (function, parameter, handle address,
+    enum arguments) until the same slot is set again, like pybind11's
+    ``keep_alive`` tied to the handle. ``XML_SetElementHandler(parser, ...)``
+    keeps its handlers while the parser lives; ``sqlite3_exec(db, ...)`` in a
+    loop reuses one slot per ``db``.
+``"library"`` (the default with no handle: ``atexit``-, ``signal``-like)
+    kept as long as the Library; one trampoline per (callable, C type).
+``"call"``
+    only during the call (``callbacks={"qsort": "call"}`` at load time).
+
+A trampoline replaced or finished is *retired*: its Python target is
+dropped at once, and C calling it afterwards raises :class:`CallbackError`
+(reported like any callback exception); the C code stays allocated for the
+last ``RETIRED`` retirements before it is freed, so a late call into a
+recently released callback is an error, not a jump into freed memory.
+
+An exception raised in a callback goes to the innermost pyffi call on the
+same Library still running on that thread (``XML_Parse``, ``uv_run``,
+``curl_easy_perform``, or the call that passed the callback) and is raised
+from it when C returns; meanwhile the trampolines of that Library return 0
+to C without running. With no pyffi call running (a C thread, or a call
+through ``Library.raw``) it goes to :func:`sys.unraisablehook`.
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+import threading
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import cffi
+
+from .._errors import CallbackError
+
+if TYPE_CHECKING:
+    from ._library import Library
+
+__all__ = ["RETIRED", "WARN_AT", "Callback"]
+
+#: Retired trampolines whose machine code stays allocated (a late C call is caught).
+RETIRED = 256
+#: A Library keeping this many trampolines warns (and again at each 10x).
+WARN_AT = 10_000
+
+
+class _Skip(Exception):
+    """Raised by a trampoline that must not run (its Library has a pending error)."""
+
+
+class Callback:
+    """A Python callable as a C function pointer of one type, owned by a Library.
+
+    Made by :meth:`Library.callback`, or by pyffi when a callable is passed
+    for a function-pointer parameter. ``cdata`` is the C pointer; passing the
+    Callback itself to a pyffi call (fixed or variadic argument) passes it.
+
+    >>> lib = pyffi.load("c", cdef="void qsort(void *, size_t, size_t, int (*)(const void *, const void *));")
+    >>> cb = lib.callback(lambda a, b: 0, "int (*)(const void *, const void *)")
+    >>> cb.released
+    False
+    """
+
+    __slots__ = ("__weakref__", "_auto", "_box", "_lib", "cdata", "ctype", "fn", "where")
+
+    def __init__(
+        self, lib: Library, fn: Callable[..., Any], ctype: Any, where: str, kinds: list[str]
+    ) -> None:
+        ffi = lib._ffi
+        self._lib, self.fn, self.ctype, self.where = lib, fn, ctype, where
+        self._auto = True  # made by pyffi for a call (Library.callback's are the user's)
+        box: list[Any] = [fn]
+        self._box = box
+        late = lib._late
+        convert = _arg_converter(ffi, kinds)
+
+        def entry(*args: Any) -> Any:
+            target = box[0]
+            if late and threading.get_ident() in late:
+                raise _Skip
+            if target is None:
+                raise CallbackError(
+                    f"C called the callback {fn!r} ({where}) after pyffi released it "
+                    f"({box[1]}); the C side kept a pointer past its documented lifetime",
+                    None,
+                )
+            return target(*convert(args))
+
+        def on_error(exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+            if exc is None or isinstance(exc, _Skip):
+                return
+            lib._callback_failed(exc)
+
+        self.cdata = ffi.callback(ctype, entry, onerror=on_error)
+
+    @property
+    def released(self) -> bool:
+        """True once pyffi dropped the Python target (a later C call is an error)."""
+        return self._box[0] is None
+
+    def _retire(self, why: str) -> None:
+        if self._auto and self._box[0] is not None:
+            self._box[:] = [None, why]
+            self._lib._retired.append(self)
+
+    def __repr__(self) -> str:
+        state = "released" if self.released else "live"
+        return f"<pyffi.Callback {self.fn!r} as {self.ctype.cname} ({state})>"
+
+
+def _arg_converter(ffi: Any, kinds: list[str]) -> Callable[[tuple[Any, ...]], Any]:
+    if not any(kinds):
+        return lambda args: args
+
+    def convert(args: tuple[Any, ...]) -> list[Any]:
+        out = []
+        for k, a in zip(kinds, args):
+            if k == "str":
+                out.append(None if a == ffi.NULL else ffi.string(a).decode("utf-8", "surrogateescape"))
+            elif k == "pyffi_str":
+                out.append(ffi.unpack(a.ptr, a.len).decode("utf-8", "surrogateescape"))
+            else:
+                out.append(a)
+        return out
+
+    return convert
+
+
+class Registry:
+    """A Library's trampolines: slots, kept-forever ones, the retired ring, pending errors."""
+
+    def __init__(self, lib: Library) -> None:
+        self.lib = lib
+        self.slots: dict[Any, Callback] = {}
+        self.kept: dict[Any, Callback] = {}
+        self.warned_at = WARN_AT
+
+    def count(self) -> int:
+        return len(self.slots) + len(self.kept)
+
+    def get(
+        self,
+        fn: Callable[..., Any],
+        ctype: Any,
+        where: str,
+        kinds: list[str],
+        mode: str,
+        slot: Any,
+    ) -> Callback:
+        lib = self.lib
+        if isinstance(fn, Callback):
+            cb = fn
+        elif mode == "library":
+            try:
+                key: Any = (fn, ctype)
+                hash(key)
+            except TypeError:
+                key = (id(fn), ctype)
+            cb = self.kept.get(key)  # type: ignore[assignment]
+            if cb is None or cb.fn is not fn:
+                cb = Callback(lib, fn, ctype, where, kinds)
+                self.kept[key] = cb
+                self.check()
+            return cb
+        else:
+            old = self.slots.get(slot) if mode == "handle" else None
+            if old is not None and old.fn is fn and old.ctype is ctype and not old.released:
+                return old
+            cb = Callback(lib, fn, ctype, where, kinds)
+        if mode == "handle":
+            old = self.slots.get(slot)
+            if old is not cb:
+                self.slots[slot] = cb
+                if old is not None and old.fn is not cb.fn:
+                    old._retire(f"replaced by a later {where.split('(')[0]}() call on the same handle")
+                self.check()
+        return cb
+
+    def slots_keep(self, slot: Any, cb: Callback) -> None:
+        """Keep a user's Callback passed as a variadic argument in its slot."""
+        old = self.slots.get(slot)
+        if old is not cb:
+            self.slots[slot] = cb
+            if old is not None and old._lib is self.lib and old.fn is not cb.fn:
+                old._retire("replaced by a later call setting the same slot")
+            self.check()
+
+    def check(self) -> None:
+        n = self.count()
+        if n >= self.warned_at:
+            self.warned_at *= 10
+            warnings.warn(
+                f"pyffi.load: the library {self.lib.path!r} keeps {n} callback trampolines "
+                f"(about {n // 2} kB); if a function uses its callback only during the call, "
+                "say so at load time: callbacks={'name': 'call'}",
+                ResourceWarning,
+                stacklevel=4,
+            )
+
+
+# --- exceptions raised where no pyffi call can take them -------------------------------
+
+_reporting = threading.local()
+_rffi = cffi.FFI()
+
+
+def pyffi_callback_raised_outside_any_pyffi_call() -> None:
+    """Re-raises the exception being reported, for cffi to hand to sys.unraisablehook."""
+    raise _reporting.exc
+
+
+_reporter = _rffi.callback("void(void)", pyffi_callback_raised_outside_any_pyffi_call)
+
+
+def report_unraisable(exc: BaseException) -> None:
+    """Hand ``exc`` to :func:`sys.unraisablehook` (through cffi, which does exactly that)."""
+    _reporting.exc = exc
+    try:
+        _reporter()
+    finally:
+        _reporting.exc = None
+
+
+def in_pyffi_call(code_name: str) -> bool:
+    """True if a generated pyffi function of the Library is running on this thread."""
+    f = sys._getframe(1)
+    while f is not None:
+        if f.f_code.co_filename == code_name:
+            return True
+        f = f.f_back  # type: ignore[assignment]
+    return False
+
+
+def new_retired() -> collections.deque[Callback]:
+    return collections.deque(maxlen=RETIRED)

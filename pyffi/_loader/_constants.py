@@ -1,0 +1,451 @@
+"""Constants from a library's ``#define`` lines, evaluated as C evaluates them.
+
+Each object-like macro of the library's own headers is expanded (object-
+and function-like macros, ``#`` and ``##``) and, if what remains is a
+constant expression, evaluated with C's rules: integer literal types and
+suffixes, the usual arithmetic conversions (``~0u`` is 4294967295, ``~0``
+is -1), casts to the declared integer, floating and pointer types,
+``sizeof``, shifts, the logical and conditional operators; string literals
+are concatenated and decoded as UTF-8. A macro that names a declared
+function (``#define mpz_add __gmpz_add``) is an alias; a function-like macro
+is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from ._headers import C_KEYWORDS, tokens
+
+Tok = tuple[str, str]
+
+
+class NotConstant(Exception):
+    """The expansion is not a constant expression."""
+
+
+# --- expansion ---------------------------------------------------------------------------
+
+
+class Macros:
+    def __init__(self, defs: list[tuple[str, str | None, str, str, int]]) -> None:
+        self.table: dict[str, tuple[list[str] | None, list[Tok], str]] = {}
+        for name, params, body, file, line in defs:
+            if body == "\0undef":
+                self.table.pop(name, None)
+                continue
+            plist = None
+            if params is not None:
+                plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
+            self.table[name] = (plist, tokens(body), f"{file}:{line}")
+
+    def expand(self, toks: list[Tok], hide: frozenset[str] = frozenset(), depth: int = 0) -> list[Tok]:
+        if depth > 64:
+            raise NotConstant("macro expansion too deep")
+        out: list[Tok] = []
+        i = 0
+        while i < len(toks):
+            kind, tok = toks[i]
+            entry = self.table.get(tok) if kind == "id" and tok not in hide else None
+            if entry is None:
+                out.append(toks[i])
+                i += 1
+                continue
+            params, body, _ = entry
+            if params is None:
+                out += self.expand(body, hide | {tok}, depth + 1)
+                i += 1
+                continue
+            if i + 1 >= len(toks) or toks[i + 1][1] != "(":
+                out.append(toks[i])
+                i += 1
+                continue
+            args, i = _arguments(toks, i + 2)
+            if params == [] and args == [[]]:
+                args = []
+            out += self.expand(self.substitute(body, params, args, hide, depth), hide | {tok}, depth + 1)
+        return out
+
+    def substitute(
+        self, body: list[Tok], params: list[str], args: list[list[Tok]], hide: frozenset[str], depth: int
+    ) -> list[Tok]:
+        variadic = bool(params) and params[-1].endswith("...")
+        names = [p[:-3].strip() or "__VA_ARGS__" if p.endswith("...") else p for p in params]
+        if variadic:
+            fixed = len(names) - 1
+            rest = args[fixed:]
+            joined: list[Tok] = []
+            for k, a in enumerate(rest):
+                if k:
+                    joined.append(("op", ","))
+                joined += a
+            args = [*args[:fixed], joined]
+        if len(args) != len(names):
+            raise NotConstant("wrong macro argument count")
+        value = dict(zip(names, args))
+        out: list[Tok] = []
+        k = 0
+        while k < len(body):
+            kind, tok = body[k]
+            if tok == "#" and k + 1 < len(body) and body[k + 1][1] in value:
+                text = " ".join(t for _, t in value[body[k + 1][1]])
+                out.append(("str", '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'))
+                k += 2
+                continue
+            if tok == "##" and out and k + 1 < len(body):
+                right = body[k + 1]
+                rtoks = value.get(right[1], [right]) if right[0] == "id" else [right]
+                left = out.pop()
+                pasted = tokens(left[1] + (rtoks[0][1] if rtoks else ""))
+                out += pasted + rtoks[1:]
+                k += 2
+                continue
+            if kind == "id" and tok in value:
+                nxt = body[k + 1][1] if k + 1 < len(body) else ""
+                out += value[tok] if nxt == "##" else self.expand(value[tok], hide, depth + 1)
+                k += 1
+                continue
+            out.append(body[k])
+            k += 1
+        return out
+
+
+def _arguments(toks: list[Tok], i: int) -> tuple[list[list[Tok]], int]:
+    args: list[list[Tok]] = [[]]
+    depth = 0
+    while i < len(toks):
+        tok = toks[i][1]
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            if depth == 0:
+                return args, i + 1
+            depth -= 1
+        elif tok == "," and depth == 0:
+            args.append([])
+            i += 1
+            continue
+        args[-1].append(toks[i])
+        i += 1
+    raise NotConstant("unterminated macro call")
+
+
+# --- evaluation ------------------------------------------------------------------------
+
+# A value: (python value, kind) where kind is (bits, signed) for integers,
+# "double" for floating, "str", or ("ptr", ctype) for a pointer cast.
+Kind = Any
+
+
+def _int_literal(text: str) -> tuple[int, Kind]:
+    t = text.lower()
+    suffix = ""
+    while t and t[-1] in "ul":
+        suffix = t[-1] + suffix
+        t = t[:-1]
+    t = t.replace("'", "")
+    if t.startswith("0x"):
+        v, decimal = int(t[2:], 16), False
+    elif t.startswith("0b"):
+        v, decimal = int(t[2:], 2), False
+    elif len(t) > 1 and t.startswith("0"):
+        v, decimal = int(t, 8), False
+    else:
+        v, decimal = int(t), True
+    unsigned = "u" in suffix
+    longs = suffix.count("l")
+    candidates = [(32, False), (32, True), (64, False), (64, True)]
+    if longs:
+        candidates = [c for c in candidates if c[0] == 64]
+    if unsigned:
+        candidates = [c for c in candidates if c[1] is False]
+    elif decimal:
+        candidates = [c for c in candidates if c[1] is True]
+    for bits, signed in candidates:
+        if (signed and v < 2 ** (bits - 1)) or (not signed and v < 2**bits):
+            return v, (bits, signed)
+    raise NotConstant(f"integer literal {text} too large")
+
+
+def _wrap(v: int, kind: tuple[int, bool]) -> int:
+    bits, signed = kind
+    v &= (1 << bits) - 1
+    if signed and v >= 1 << (bits - 1):
+        v -= 1 << bits
+    return v
+
+
+def _common(a: Kind, b: Kind) -> Kind:
+    if a == "double" or b == "double":
+        return "double"
+    (ab, asg), (bb, bsg) = a, b
+    ab, bb = max(ab, 32), max(bb, 32)  # integer promotion
+    if ab == bb:
+        return (ab, asg and bsg)
+    return (ab, asg) if ab > bb else (bb, bsg)
+
+
+def _char_value(text: str) -> int:
+    body = text[text.index("'") + 1 : -1]
+    value = ast.literal_eval(f"b'{body}'") if body.isascii() else body.encode()
+    if len(value) != 1:
+        raise NotConstant("multi-character constant")
+    v = value[0]
+    return v - 256 if v > 127 else v  # char is signed on x86-64 and in cffi's model
+
+
+class Evaluator:
+    """A C constant-expression evaluator over tokens."""
+
+    def __init__(self, toks: list[Tok], ffi: Any, enums: dict[str, int]) -> None:
+        self.toks, self.i = toks, 0
+        self.ffi, self.ctype, self.enums = ffi, ffi.typeof, enums
+
+    def peek(self) -> str:
+        return self.toks[self.i][1] if self.i < len(self.toks) else ""
+
+    def take(self, want: str | None = None) -> Tok:
+        if self.i >= len(self.toks):
+            raise NotConstant("unexpected end")
+        t = self.toks[self.i]
+        if want is not None and t[1] != want:
+            raise NotConstant(f"expected {want}")
+        self.i += 1
+        return t
+
+    def run(self) -> tuple[Any, Kind]:
+        v = self.cond()
+        if self.i != len(self.toks):
+            raise NotConstant("trailing tokens")
+        return v
+
+    def cond(self) -> tuple[Any, Kind]:
+        c = self.binary(0)
+        if self.peek() == "?":
+            self.take()
+            a = self.cond()
+            self.take(":")
+            b = self.cond()
+            return a if _truth(c) else b
+        return c
+
+    _PREC = [
+        ("||",),
+        ("&&",),
+        ("|",),
+        ("^",),
+        ("&",),
+        ("==", "!="),
+        ("<", ">", "<=", ">="),
+        ("<<", ">>"),
+        ("+", "-"),
+        ("*", "/", "%"),
+    ]
+
+    def binary(self, level: int) -> tuple[Any, Kind]:
+        if level == len(self._PREC):
+            return self.unary()
+        left = self.binary(level + 1)
+        while self.peek() in self._PREC[level]:
+            op = self.take()[1]
+            right = self.binary(level + 1)
+            left = _apply(op, left, right)
+        return left
+
+    def unary(self) -> tuple[Any, Kind]:
+        tok = self.peek()
+        if tok in ("-", "+", "~", "!"):
+            self.take()
+            v, k = self.unary()
+            if k == "str" or isinstance(k, tuple) and k[0] == "ptr":
+                raise NotConstant("operator on a string or pointer")
+            if tok == "!":
+                return int(not v), (32, True)
+            if k == "double":
+                if tok == "~":
+                    raise NotConstant("~ on a float")
+                return (-v if tok == "-" else v), k
+            k = _common(k, (32, True)) if k[0] < 32 else k
+            return _wrap(-v if tok == "-" else ~v if tok == "~" else v, k), k
+        if tok == "sizeof":
+            self.take()
+            if self.peek() == "(":
+                save = self.i
+                self.take()
+                name = self.type_name()
+                if name is not None and self.peek() == ")":
+                    self.take()
+                    return self.ctype_size(name), (64, False)
+                self.i = save
+            raise NotConstant("sizeof of an expression")
+        if tok == "(":
+            save = self.i
+            self.take()
+            name = self.type_name()
+            if name is not None and self.peek() == ")":
+                self.take()
+                return self.cast(name, self.unary())
+            self.i = save
+        return self.primary()
+
+    def type_name(self) -> str | None:
+        """Tokens of a type name, up to ')', if they make one."""
+        words = []
+        j = self.i
+        while j < len(self.toks) and (self.toks[j][0] == "id" or self.toks[j][1] == "*"):
+            words.append(self.toks[j][1])
+            j += 1
+        if not words or j >= len(self.toks) or self.toks[j][1] != ")":
+            return None
+        if len(words) == 1 and words[0] not in C_KEYWORDS and words[0] in self.enums:
+            return None
+        name = " ".join(words)
+        try:
+            self.ctype(name)
+        except Exception:
+            return None
+        self.i = j
+        return name
+
+    def ctype_size(self, name: str) -> int:
+        size: int = self.ffi.sizeof(name)
+        return size
+
+    def cast(self, name: str, value: tuple[Any, Kind]) -> tuple[Any, Kind]:
+        ct = self.ctype(name)
+        v, k = value
+        if k == "str":
+            raise NotConstant("cast of a string")
+        if ct.kind == "pointer":
+            if k == "double" or (isinstance(k, tuple) and k[0] == "ptr"):
+                raise NotConstant("pointer cast")
+            return _wrap(int(v), (64, False)), ("ptr", name)
+        if ct.kind == "primitive" and ct.cname in ("float", "double", "long double"):
+            return float(v), "double"
+        if ct.kind in ("primitive", "enum"):
+            if ct.cname == "_Bool":
+                return int(bool(v)), (8, False)
+            if k == "double":
+                v = int(v)
+            bits = self.ffi.sizeof(ct) * 8
+            signed = ct.kind == "enum" or int(self.ffi.cast(name, -1)) < 0
+            return _wrap(int(v), (bits, signed)), (bits, signed)
+        raise NotConstant(f"cast to {name}")
+
+    def primary(self) -> tuple[Any, Kind]:
+        kind, tok = self.take()
+        if tok == "(":
+            v = self.cond()
+            self.take(")")
+            return v
+        if kind == "num":
+            low = tok.lower()
+            if low.startswith("0x") and ("p" in low) or (
+                not low.startswith("0x") and ("." in low or "e" in low)
+            ):
+                return float(ast.literal_eval(low.rstrip("fl")) if not low.startswith("0x") else float.fromhex(low.rstrip("fl"))), "double"
+            return _int_literal(tok)
+        if kind == "chr":
+            return _char_value(tok), (32, True)
+        if kind == "str":
+            text = _string(tok)
+            while self.peek().startswith(('"', 'L"')):
+                text += _string(self.take()[1])
+            return text, "str"
+        if kind == "id" and tok in self.enums:
+            return self.enums[tok], (32, True)
+        raise NotConstant(f"{tok!r} is not a constant")
+
+
+def _string(tok: str) -> str:
+    if tok.startswith("L"):
+        raise NotConstant("wide string")
+    raw = ast.literal_eval("b" + tok) if tok.isascii() else tok[1:-1].encode()
+    try:
+        return raw.decode("utf-8")  # type: ignore[no-any-return]
+    except UnicodeDecodeError:
+        raise NotConstant("string not UTF-8") from None
+
+
+def _truth(v: tuple[Any, Kind]) -> bool:
+    return bool(v[0])
+
+
+def _apply(op: str, a: tuple[Any, Kind], b: tuple[Any, Kind]) -> tuple[Any, Kind]:
+    (x, ka), (y, kb) = a, b
+    if "str" in (ka, kb) or any(isinstance(k, tuple) and k[0] == "ptr" for k in (ka, kb)):
+        raise NotConstant("arithmetic on a string or pointer")
+    if op == "&&":
+        return int(bool(x) and bool(y)), (32, True)
+    if op == "||":
+        return int(bool(x) or bool(y)), (32, True)
+    if op in ("<<", ">>"):
+        if ka == "double" or kb == "double":
+            raise NotConstant("shift of a float")
+        k = _common(ka, (32, True)) if ka[0] < 32 else ka
+        if y < 0 or y >= k[0]:
+            raise NotConstant("shift out of range")
+        return _wrap(x << y if op == "<<" else x >> y, k), k
+    k = _common(ka, kb)
+    if k != "double":
+        x, y = _wrap(x, k), _wrap(y, k)
+    if op in ("==", "!=", "<", ">", "<=", ">="):
+        r = {"==": x == y, "!=": x != y, "<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
+        return int(r), (32, True)
+    if op in ("/", "%"):
+        if y == 0:
+            raise NotConstant("division by zero")
+        if k == "double":
+            if op == "%":
+                raise NotConstant("% of a float")
+            return x / y, k
+        q = abs(x) // abs(y) * (1 if (x >= 0) == (y >= 0) else -1)
+        return _wrap(q if op == "/" else x - q * y, k), k
+    if k == "double" and op in ("&", "|", "^"):
+        raise NotConstant("bit operation on a float")
+    r = {"+": x + y, "-": x - y, "*": x * y, "&": x & y, "|": x | y, "^": x ^ y}[op]
+    return (r, k) if k == "double" else (_wrap(r, k), k)
+
+
+def evaluate(
+    macros: Macros,
+    ffi: Any,
+    enums: dict[str, int],
+    functions: set[str],
+    variables: set[str],
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """(constants, aliases, skipped) of the macros."""
+    constants: dict[str, Any] = {}
+    aliases: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    for name, (params, body, origin) in macros.table.items():
+        if params is not None:
+            if name not in functions:
+                skipped[name] = (
+                    f"is a function-like macro ({origin}); only compiled code can expand it"
+                )
+            continue
+        if not body:
+            continue
+        try:
+            expanded = macros.expand(body, frozenset({name}))
+        except NotConstant:
+            continue
+        if len(expanded) == 1 and expanded[0][0] == "id":
+            target = expanded[0][1]
+            if target in functions or target in variables:
+                if target != name:
+                    aliases[name] = target
+                continue
+        if not expanded:
+            continue
+        try:
+            value, kind = Evaluator(expanded, ffi, enums).run()
+        except (NotConstant, RecursionError, ValueError, SyntaxError, OverflowError, TypeError):
+            continue
+        if isinstance(kind, tuple) and kind[0] == "ptr":
+            constants[name] = {"cast": kind[1], "value": value}
+        else:
+            constants[name] = value
+    return constants, aliases, skipped

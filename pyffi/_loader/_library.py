@@ -1,0 +1,290 @@
+"""The Library: a shared library's functions, constants and variables as attributes.
+
+Declarations are given to cffi lazily: the first use of a function declares
+it and the types it needs (its dependency closure), so opening a large
+header set costs only reading it (from the cache) and ``dlopen``.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes.util
+import os
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import cffi
+from cffi import model
+
+from .._errors import DeclarationError
+from ._callbacks import Callback, Registry, in_pyffi_call, new_retired, report_unraisable
+from ._headers import Declarations
+from ._marshal import SLICE_CDEF, Record, _Function, _param_names, owned_struct_rule
+
+__all__ = ["Library", "Record", "open_library"]
+
+MODES = ("call", "handle", "library")
+
+
+def open_library(ffi: cffi.FFI, path: str | os.PathLike[str]) -> tuple[Any, str]:
+    """``ffi.dlopen`` of a file or a bare name (``m`` tries libm.so and find_library)."""
+    text = os.fspath(path)
+    if os.sep in text or os.path.exists(text):
+        names = [text]
+    else:
+        names = [text, f"lib{text}.so", f"{text}.so"]
+        found = ctypes.util.find_library(text)
+        if found and found not in names:
+            names.append(found)
+    errors = []
+    for name in names:
+        try:
+            return ffi.dlopen(name), name
+        except OSError as exc:
+            errors.append(str(exc))
+    raise OSError(
+        f"cannot load library {text!r}; tried {', '.join(map(repr, names))}: {errors[-1]}"
+    )
+
+
+class Library:
+    """A shared library opened by :func:`pyffi.load`; its functions, constants, variables.
+
+    ``lib.f(...)`` converts each argument by its declared C type and the
+    result back (see :func:`pyffi.load`); ``lib.NAME`` is an enum value or a
+    ``#define`` constant (all in :attr:`constants`) or the current value of a
+    global variable; :attr:`skipped` says why a declared name is not
+    callable. ``ffi`` and ``raw`` are the underlying cffi objects with every
+    declaration given, for anything the marshalling does not cover.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        decls: Declarations,
+        *,
+        owned: Mapping[str, str] | None = None,
+        callbacks: Mapping[str, str] | None = None,
+    ) -> None:
+        ffi = cffi.FFI()
+        ffi.cdef(SLICE_CDEF)
+        self._ffi = ffi
+        self._decls = decls
+        self._declared: set[int] = set()
+        self._raw, self.path = open_library(ffi, path)
+        self._code_name = f"<pyffi.load {self.path}>"
+        self._late: dict[int, BaseException] = {}
+        self._registry = Registry(self)
+        self._retired: collections.deque[Callback] = new_retired()
+        self._complete = False
+        self._lock = threading.RLock()
+        self._callback_modes = dict(callbacks or {})
+        for fname, mode in self._callback_modes.items():
+            if mode not in MODES:
+                raise ValueError(
+                    f"callbacks={{{fname!r}: {mode!r}}}: the mode must be one of {MODES}"
+                )
+            if fname not in decls.functions:
+                raise ValueError(f"callbacks={{{fname!r}: ...}}: function {fname!r} is not declared")
+        self._owned = dict(owned or {})
+        self._owned_struct: dict[str, tuple[str, list[str]]] = {}
+        for func, free in self._owned.items():
+            for what, fname in (("function", func), ("free function", free)):
+                if fname not in decls.functions:
+                    raise ValueError(
+                        f"owned={{{func!r}: {free!r}}}: {what} {fname!r} is not declared"
+                    )
+            tp, free_tp = self._type_of(func), self._type_of(free)
+            if isinstance(tp.result, model.StructType):
+                self._owned_struct[func] = owned_struct_rule(ffi, func, tp.result, free, free_tp)
+
+    # Declarations, lazily ----------------------------------------------------------
+
+    def _declare(self, unit: int) -> None:
+        if unit in self._declared:
+            return
+        with self._lock:
+            # The closure in source order: C declares before use, so that order
+            # is valid even where the types refer to each other.
+            seen = {unit}
+            todo = [unit]
+            while todo:
+                for d in self._decls.deps[todo.pop()]:
+                    if d not in seen and d not in self._declared:
+                        seen.add(d)
+                        todo.append(d)
+            order = sorted(seen)
+            text = "\n".join(self._decls.units[k] for k in order)
+            try:
+                self._ffi.cdef(text, override=True)
+            except (cffi.CDefError, cffi.FFIError) as exc:  # validated when extracted
+                raise DeclarationError(
+                    f"{self._decls.origins[unit]}: cffi refused a declaration it read "
+                    f"before ({exc}); remove the cache entry (PYFFI_CACHE_DIR)"
+                ) from None
+            self._declared.update(order)
+
+    def _type_of(self, func: str) -> model.FunctionPtrType:
+        self._declare(self._decls.functions[func])
+        tp: model.FunctionPtrType = self._ffi._parser._declarations[f"function {func}"][0]  # type: ignore[attr-defined]
+        return tp
+
+    def _function(self, func: str) -> Any:
+        self._declare(self._decls.functions[func])
+        return getattr(self._raw, func)
+
+    def _complete_declarations(self) -> None:
+        if not self._complete:
+            for k in range(len(self._decls.units)):
+                self._declare(k)
+            self._complete = True
+
+    @property
+    def ffi(self) -> cffi.FFI:
+        """The cffi FFI, with every declaration of the header set given."""
+        self._complete_declarations()
+        return self._ffi
+
+    @property
+    def raw(self) -> Any:
+        """The cffi library object (no marshalling), with every declaration given."""
+        self._complete_declarations()
+        return self._raw
+
+    # What is there --------------------------------------------------------------------
+
+    @property
+    def constants(self) -> dict[str, Any]:
+        """Every enum value and constant ``#define`` of the library's headers, by name."""
+        return {n: self._constant(n) for n in self._decls.constants}
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        """Declared names ABI mode cannot reach, each with the reason (and file:line)."""
+        return dict(self._decls.skipped)
+
+    @property
+    def variables(self) -> list[str]:
+        """The global variables the declarations name."""
+        return list(self._decls.variables)
+
+    def functions(self) -> list[str]:
+        """Every function the declarations name, in declaration order."""
+        return list(self._decls.functions)
+
+    def missing(self) -> list[str]:
+        """The declared functions the library does not export."""
+        gone = []
+        for name in self._decls.functions:
+            try:
+                self._function(name)
+            except AttributeError:
+                gone.append(name)
+        return gone
+
+    def _constant(self, name: str) -> Any:
+        value = self._decls.constants[name]
+        if isinstance(value, dict):  # a pointer constant: ((sqlite3_destructor_type)-1)
+            ctype = value["cast"]
+            for k, text in enumerate(self._decls.units):
+                if k not in self._declared and ctype.split()[0] in text:
+                    self._declare(k)
+            return self._ffi.cast(ctype, value["value"])
+        return value
+
+    def callback(self, fn: Callable[..., Any], ctype: str) -> Callback:
+        """``fn`` as a C function pointer of type ``ctype`` (a typedef name or a type).
+
+        The Callback lives as long as you hold it, or, once passed to a
+        function of this Library, as long as that function's slot keeps it
+        (see the callback lifetime rules). Needed for variadic arguments
+        (``curl_easy_setopt``), where no parameter type says what C expects.
+
+        >>> lib = pyffi.load("c", cdef="int atexit(void (*)(void));")
+        >>> lib.callback(lambda: None, "void (*)(void)").released
+        False
+        """
+        if not callable(fn):
+            raise TypeError(f"callback() needs a callable, not {type(fn).__name__}")
+        if ctype in self._decls.types:
+            self._declare(self._decls.types[ctype])
+        try:
+            ct = self._ffi.typeof(ctype)
+        except (cffi.CDefError, cffi.FFIError, TypeError) as exc:
+            raise DeclarationError(f"callback(): {ctype!r} is not a C type here: {exc}") from None
+        if ct.kind == "function":
+            ct = self._ffi.typeof(ct.cname.replace("(", "(*", 1))
+        if ct.kind != "pointer" or ct.item.kind != "function":
+            raise TypeError(f"callback(): {ctype!r} is not a function pointer type")
+        from ._marshal import callback_kinds
+
+        tp = self._ffi._parser.parse_type(ct.cname)  # type: ignore[attr-defined]
+        cb = Callback(self, fn, ct, f"lib.callback({ctype!r})", callback_kinds(tp))
+        cb._auto = False
+        return cb
+
+    # Callback exceptions ----------------------------------------------------------------
+
+    def _callback_failed(self, exc: BaseException) -> None:
+        me = threading.get_ident()
+        if in_pyffi_call(self._code_name):
+            if me not in self._late:
+                self._late[me] = exc
+                return
+        report_unraisable(exc)
+
+    def _reraise(self) -> None:
+        exc = self._late.pop(threading.get_ident(), None)
+        if exc is not None:
+            raise exc
+
+    # Attributes -------------------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__.get("_decls")
+        if name.startswith("__") or d is None:
+            raise AttributeError(name)
+        if name in d.functions:
+            try:
+                raw_fn = self._function(name)
+            except AttributeError:
+                raise AttributeError(
+                    f"function {name!r} is declared but the library {self.path!r} does not "
+                    "export it"
+                ) from None
+            tp = self._type_of(name)
+            text = d.units[d.functions[name]]
+            fn = _Function(self, name, tp, raw_fn, _param_names(text, name, len(tp.args))).build()
+            self.__dict__[name] = fn  # the next lookups skip __getattr__
+            return fn
+        if name in d.aliases:
+            fn = getattr(self, d.aliases[name])
+            if callable(fn):
+                self.__dict__[name] = fn
+            return fn
+        if name in d.constants:
+            value = self._constant(name)
+            self.__dict__[name] = value
+            return value
+        if name in d.variables:
+            self._declare(d.variables[name])
+            return getattr(self._raw, name)
+        if name in d.skipped:
+            raise AttributeError(f"{name!r} {d.skipped[name]}")
+        raise AttributeError(
+            f"{self.path!r} has no declared function, constant or variable {name!r}"
+        )
+
+    def __dir__(self) -> list[str]:
+        d = self._decls
+        return sorted(
+            set(super().__dir__()) | set(d.functions) | set(d.constants) | set(d.aliases)
+        )
+
+    def __repr__(self) -> str:
+        d = self._decls
+        return (
+            f"<pyffi.Library {self.path!r}: {len(d.functions)} functions, "
+            f"{len(d.constants)} constants>"
+        )
