@@ -29,12 +29,18 @@ class NotConstant(Exception):
 
 
 class Macros:
-    def __init__(self, defs: list[tuple[str, str | None, str, str, int]]) -> None:
+    def __init__(self, defs: list[tuple[str, str | None, str, str, int, bool]]) -> None:
         self.table: dict[str, tuple[list[str] | None, list[Tok], str]] = {}
-        for name, params, body, file, line in defs:
+        self.own: dict[str, None] = {}  # the library's own macros, in order
+        for name, params, body, file, line, own in defs:
             if body == "\0undef":
                 self.table.pop(name, None)
+                self.own.pop(name, None)
                 continue
+            if own:
+                self.own[name] = None
+            else:
+                self.own.pop(name, None)
             plist = None
             if params is not None:
                 plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
@@ -317,7 +323,7 @@ class Evaluator:
         v, k = value
         if k == "str":
             raise NotConstant("cast of a string")
-        if ct.kind == "pointer":
+        if ct.kind in ("pointer", "function"):  # cffi's kind of a function pointer
             if k == "double" or (isinstance(k, tuple) and k[0] == "ptr"):
                 raise NotConstant("pointer cast")
             return _wrap(int(v), (64, False)), ("ptr", name)
@@ -419,7 +425,8 @@ def evaluate(
     constants: dict[str, Any] = {}
     aliases: dict[str, str] = {}
     skipped: dict[str, str] = {}
-    for name, (params, body, origin) in macros.table.items():
+    for name in macros.own:
+        params, body, origin = macros.table[name]
         if params is not None:
             if name not in functions:
                 skipped[name] = (

@@ -148,7 +148,7 @@ class Source:
     """The preprocessed header set: its lines, their origins, the macros, the files read."""
 
     chunks: list[tuple[str, str, Any, bool]]  # (text, file, line of each line, own) per run
-    macros: list[tuple[str, str | None, str, str, int]]  # name, params, body, file, line
+    macros: list[tuple[str, str | None, str, str, int, bool]]  # name, params, body, file, line, own
     files: list[str]
 
 
@@ -196,7 +196,7 @@ def preprocess(
         return any(p in ("bits", "gnu", "asm", "asm-generic", "linux", "sys") for p in parts[-3:-1])
 
     chunks: list[tuple[str, str, Any, bool]] = []
-    macros: list[tuple[str, str | None, str, str, int]] = []
+    macros: list[tuple[str, str | None, str, str, int, bool]] = []
     files: list[str] = []
     seen: set[str] = set()
     file_own: dict[str, bool] = {}
@@ -237,10 +237,11 @@ def preprocess(
         if raw.startswith("#"):
             d = _DEFINE.match(raw)
             u = _UNDEF.match(raw)
-            if d and own:
-                macros.append((d.group(1), d.group(2), d.group(3).strip(), current, lineno))
-            elif u and own:
-                macros.append((u.group(1), None, "\0undef", current, lineno))
+            # every macro (the system's expand the library's: UINT32_C), own ones marked
+            if d and current != "<built-in>":
+                macros.append((d.group(1), d.group(2), d.group(3).strip(), current, lineno, own))
+            elif u:
+                macros.append((u.group(1), None, "\0undef", current, lineno, own))
             raw = ""  # a directive inside a declaration
         buf.append(raw)
         at.append(lineno)

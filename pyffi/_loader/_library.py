@@ -19,7 +19,7 @@ from cffi import model
 
 from .._errors import DeclarationError
 from ._callbacks import Callback, Registry, in_pyffi_call, new_retired, report_unraisable
-from ._headers import Declarations
+from ._headers import Declarations, tokens
 from ._marshal import SLICE_CDEF, Record, _Function, _param_names, owned_struct_rule
 
 __all__ = ["Library", "Record", "open_library"]
@@ -77,7 +77,8 @@ class Library:
         self._late: dict[int, BaseException] = {}
         self._registry = Registry(self)
         self._retired: collections.deque[Callback] = new_retired()
-        self._complete = False
+        self._ffi_view = _DeclaringFFI(self)
+        self._raw_view = _DeclaringLib(self)
         self._lock = threading.RLock()
         self._callback_modes = dict(callbacks or {})
         for fname, mode in self._callback_modes.items():
@@ -134,23 +135,30 @@ class Library:
         self._declare(self._decls.functions[func])
         return getattr(self._raw, func)
 
-    def _complete_declarations(self) -> None:
-        if not self._complete:
-            for k in range(len(self._decls.units)):
-                self._declare(k)
-            self._complete = True
+    def _need_types(self, text: str) -> None:
+        """Declare the types a C type string names (``"git_oid *"``, ``"struct tm[2]"``)."""
+        types = self._decls.types
+        toks = [t for _, t in tokens(text)]
+        for k, tok in enumerate(toks):
+            name = f"{toks[k - 1]} {tok}" if k and toks[k - 1] in ("struct", "union", "enum") else tok
+            if name in types:
+                self._declare(types[name])
+
+    def _need_name(self, name: str) -> None:
+        d = self._decls
+        for table in (d.functions, d.variables):
+            if name in table:
+                self._declare(table[name])
 
     @property
     def ffi(self) -> cffi.FFI:
-        """The cffi FFI, with every declaration of the header set given."""
-        self._complete_declarations()
-        return self._ffi
+        """The cffi FFI: a type named in ``new``, ``cast``, ``sizeof``... is declared first."""
+        return self._ffi_view  # type: ignore[return-value]
 
     @property
     def raw(self) -> Any:
-        """The cffi library object (no marshalling), with every declaration given."""
-        self._complete_declarations()
-        return self._raw
+        """The cffi library object (no marshalling); a name is declared on first use."""
+        return self._raw_view
 
     # What is there --------------------------------------------------------------------
 
@@ -187,16 +195,17 @@ class Library:
         value = self._decls.constants[name]
         if isinstance(value, dict):  # a pointer constant: ((sqlite3_destructor_type)-1)
             ctype = value["cast"]
-            for k, text in enumerate(self._decls.units):
-                if k not in self._declared and ctype.split()[0] in text:
-                    self._declare(k)
+            for word in ctype.replace("*", " ").split():
+                if word in self._decls.types:
+                    self._declare(self._decls.types[word])
             return self._ffi.cast(ctype, value["value"])
         return value
 
     def callback(self, fn: Callable[..., Any], ctype: str) -> Callback:
         """``fn`` as a C function pointer of type ``ctype`` (a typedef name or a type).
 
-        The Callback lives as long as you hold it, or, once passed to a
+        ``fn`` gets C's arguments as cffi gives them (a ``char *`` stays a
+        cdata). The Callback lives as long as you hold it, or, once passed to a
         function of this Library, as long as that function's slot keeps it
         (see the callback lifetime rules). Needed for variadic arguments
         (``curl_easy_setopt``), where no parameter type says what C expects.
@@ -213,14 +222,11 @@ class Library:
             ct = self._ffi.typeof(ctype)
         except (cffi.CDefError, cffi.FFIError, TypeError) as exc:
             raise DeclarationError(f"callback(): {ctype!r} is not a C type here: {exc}") from None
-        if ct.kind == "function":
-            ct = self._ffi.typeof(ct.cname.replace("(", "(*", 1))
-        if ct.kind != "pointer" or ct.item.kind != "function":
+        if ct.kind != "function":  # cffi's kind of a function pointer type
             raise TypeError(f"callback(): {ctype!r} is not a function pointer type")
-        from ._marshal import callback_kinds
-
-        tp = self._ffi._parser.parse_type(ct.cname)  # type: ignore[attr-defined]
-        cb = Callback(self, fn, ct, f"lib.callback({ctype!r})", callback_kinds(tp))
+        # C's arguments arrive as they are (cdata, ints, floats): a char * here
+        # may be a buffer with a length (curl's write callback), not text.
+        cb = Callback(self, fn, ct, f"lib.callback({ctype!r})", [])
         cb._auto = False
         return cb
 
@@ -243,7 +249,7 @@ class Library:
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__.get("_decls")
-        if name.startswith("__") or d is None:
+        if (name.startswith("__") and name.endswith("__")) or d is None:
             raise AttributeError(name)
         if name in d.functions:
             try:
@@ -288,3 +294,62 @@ class Library:
             f"<pyffi.Library {self.path!r}: {len(d.functions)} functions, "
             f"{len(d.constants)} constants>"
         )
+
+
+# The methods of cffi.FFI whose first argument is a C type.
+_TYPE_FIRST = frozenset(
+    "new cast sizeof alignof typeof offsetof from_buffer callback getctype new_allocator "
+    "release list_types unpack".split()
+)
+
+
+class _DeclaringFFI:
+    """``Library.ffi``: cffi's FFI, declaring the types a call names before it runs."""
+
+    __slots__ = ("_lib",)
+
+    def __init__(self, lib: Library) -> None:
+        self._lib = lib
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._lib._ffi, name)
+        if name not in _TYPE_FIRST or not callable(attr):
+            return attr
+        lib = self._lib
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if args and isinstance(args[0], str):
+                lib._need_types(args[0])
+            return attr(*args, **kwargs)
+
+        return call
+
+    def addressof(self, cdata: Any, *fields: Any) -> Any:
+        if isinstance(cdata, _DeclaringLib):  # ffi.addressof(lib.raw, "global")
+            for f in fields:
+                self._lib._need_name(f)
+            cdata = self._lib._raw
+        return self._lib._ffi.addressof(cdata, *fields)
+
+    def __repr__(self) -> str:
+        return f"<pyffi.Library.ffi of {self._lib.path!r}>"
+
+
+class _DeclaringLib:
+    """``Library.raw``: cffi's library object, declaring each name on first use."""
+
+    __slots__ = ("_lib",)
+
+    def __init__(self, lib: Library) -> None:
+        self._lib = lib
+
+    def __getattr__(self, name: str) -> Any:
+        self._lib._need_name(name)
+        return getattr(self._lib._raw, name)
+
+    def __dir__(self) -> list[str]:
+        d = self._lib._decls
+        return sorted([*d.functions, *d.variables])
+
+    def __repr__(self) -> str:
+        return f"<pyffi.Library.raw of {self._lib.path!r}>"

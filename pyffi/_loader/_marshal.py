@@ -61,6 +61,8 @@ _INTS = {
     "_Bool": "?",
 }
 _FLOATS = {"float": "f", "double": "d"}
+# The 1-byte item types: a pointer to one takes str (UTF-8), bytes or a byte buffer.
+_BYTES = frozenset({"char", "signed char", "unsigned char", "int8_t", "uint8_t"})
 # Buffer format characters of the same kind and size are interchangeable.
 _KIND = {
     **dict.fromkeys("bhilqn", "signed"),
@@ -227,13 +229,13 @@ class _Function:
 
     def converter(self, i: int, tp: Any) -> Callable[[Any, _Call], Any] | None:
         ffi = self.ffi
-        if isinstance(tp, model.PrimitiveType):
+        if isinstance(tp, (model.PrimitiveType, model.EnumType)):
             return None  # cffi converts and checks; scalar_error names the culprit
         if isinstance(tp, model.StructType) and tp.name in SLICES:
             return self.slice_converter(i, tp, tp, by_value=True, const=True)
         if isinstance(tp, model.PointerType):
             item, const = tp.totype, bool(tp.quals & model.Q_CONST)
-            if isinstance(item, model.PrimitiveType) and item.name == "char":
+            if isinstance(item, model.PrimitiveType) and item.name in _BYTES:
                 return self.string_converter(i, tp, const)
             if isinstance(item, model.StructType) and item.name in SLICES:
                 return self.slice_converter(i, tp, item, by_value=False, const=const)
@@ -272,8 +274,11 @@ class _Function:
         return pointer
 
     def string_converter(self, i: int, tp: Any, const: bool) -> Callable[[Any, _Call], Any]:
+        """``char *`` and the other 1-byte pointers: str (encoded), bytes, byte buffers."""
         ffi = self.ffi
         item = _c_name(tp.totype)
+        chars = item == "char"
+        lists = None if chars else self.array_converter(i, tp, item, const)
 
         def convert(value: Any, call: _Call) -> Any:
             if isinstance(value, str):
@@ -286,14 +291,17 @@ class _Function:
                     )
             elif isinstance(value, bytes):
                 data = value
+            elif lists is not None and isinstance(value, (list, tuple)):
+                return lists(value, call)
             else:
                 got = self.bytes_buffer(i, tp, item, value, const)
                 call.append(got)
                 return got
-            if const:
+            if const and chars:
                 return data  # cffi passes a pointer to the bytes' own NUL-terminated buffer
-            buf = ffi.new("char[]", data)  # C may write: a private copy
-            return buf
+            buf = ffi.new("char[]", data)  # NUL-terminated; C may write: a private copy
+            call.append(buf)
+            return buf if chars else ffi.cast(f"{item} *", buf)
 
         return self.nullable(convert)
 
