@@ -830,18 +830,31 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def callback_kinds(tp: Any) -> list[str]:
-    return [
-        (
-            "str"
-            if isinstance(a, model.PointerType)
+    """How each argument of a callback reaches Python: "str" for text, "" as it is.
+
+    A ``char *`` arrives as str only if no integer parameter follows it: a
+    ``char *`` with a length (expat's character data, curl's write buffer)
+    is not NUL-terminated, so it stays a cdata (``ffi.unpack(p, n)``).
+    """
+    args = list(tp.args)
+    kinds = []
+    for k, a in enumerate(args):
+        nxt = args[k + 1] if k + 1 < len(args) else None
+        sized = isinstance(nxt, (model.PrimitiveType, model.EnumType)) and (
+            isinstance(nxt, model.EnumType) or nxt.is_integer_type()
+        )
+        if (
+            isinstance(a, model.PointerType)
             and isinstance(a.totype, model.PrimitiveType)
             and a.totype.name == "char"
-            else "pyffi_str"
-            if isinstance(a, model.StructType) and a.name == "pyffi_str"
-            else ""
-        )
-        for a in tp.args
-    ]
+            and not sized
+        ):
+            kinds.append("str")
+        elif isinstance(a, model.StructType) and a.name == "pyffi_str":
+            kinds.append("pyffi_str")
+        else:
+            kinds.append("")
+    return kinds
 
 
 def _address(ffi: Any, value: Any) -> Any:

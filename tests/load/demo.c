@@ -166,6 +166,23 @@ void demo_owned_free(demo_owned o) { frees++; free((void *)o.text.ptr); free(o.v
 demo_point demo_point_borrowed(void) { demo_point p = {1.5, -2.0}; return p; }
 int demo_free_count(void) { return frees; }
 
+static demo_hook the_hook; /* test library only: the registered hook */
+void demo_hook_set(demo_hook hook) { the_hook = hook; }
+int32_t demo_hook_fire(int32_t x) { return the_hook ? the_hook(x) : -1; }
+
+demo_girl demo_girl_make(const char *name, uint8_t age)
+{
+    demo_girl g = {NULL, age};
+    size_t n = strlen(name);
+    g.name = malloc(n + 1);
+    if (g.name)
+        memcpy(g.name, name, n + 1);
+    return g;
+}
+void demo_free_cstring(char *s) { frees++; free(s); }
+void demo_girl_free(demo_girl *g) { frees++; free(g->name); g->name = NULL; }
+void demo_girl_bad_free(int32_t x) { (void)x; }
+
 void *demo_opaque_new(int value)
 {
     int *p = malloc(sizeof *p);

@@ -74,6 +74,18 @@ DEMO_API void *demo_opaque_new(int value);
 DEMO_API int demo_opaque_get(const void *p);
 DEMO_API void demo_opaque_free(void *p);
 
+/* a hook C keeps after the call (a registration API) */
+typedef int32_t (*demo_hook)(int32_t x);
+DEMO_API void demo_hook_set(demo_hook hook);
+DEMO_API int32_t demo_hook_fire(int32_t x); /* -1 if no hook is set */
+
+/* the seed's Rust example: a struct with an owned string, returned by value */
+typedef struct demo_girl { char *name; uint8_t age; } demo_girl;
+DEMO_API demo_girl demo_girl_make(const char *name, uint8_t age);
+DEMO_API void demo_free_cstring(char *s);      /* frees one field */
+DEMO_API void demo_girl_free(demo_girl *g);    /* frees the struct's fields, by address */
+DEMO_API void demo_girl_bad_free(int32_t x);   /* fits neither rule */
+
 /* declared, never defined: load() reports it */
 DEMO_API int demo_not_there(int x);
 
