@@ -83,6 +83,7 @@ def get_include() -> str:
 
 
 __all__ = [
+    "Callback",
     "CallbackError",
     "CsvError",
     "DeclarationError",
@@ -90,7 +91,6 @@ __all__ = [
     "DomainError",
     "Error",
     "InvalidArgumentError",
-    "Callback",
     "Library",
     "NoMemoryError",
     "OutOfRangeError",

@@ -208,11 +208,15 @@ def test_variadic_arguments_follow_the_promotion_rule():
     assert fmt("%p", None) == "(nil)"  # None -> NULL
     assert fmt("%d", True) == "1"
     assert fmt("%hhd", lib.ffi.cast("signed char", -3)) == "-3"  # a cdata as it is
-    with pytest.raises(pyffi.OutOfRangeError, match="variadic argument 1 = 18446744073709551616 fits no C"):
+    with pytest.raises(
+        pyffi.OutOfRangeError, match="variadic argument 1 = 18446744073709551616 fits no C"
+    ):
         lib.snprintf(buf, len(buf), "%d", 2**64)
     with pytest.raises(ValueError, match="variadic argument 1 contains a NUL character at byte 1"):
         lib.snprintf(buf, len(buf), "%s", "a\0b")
-    with pytest.raises(TypeError, match=r"variadic argument 2 must be int, float, str, bytes, None"):
+    with pytest.raises(
+        TypeError, match=r"variadic argument 2 must be int, float, str, bytes, None"
+    ):
         lib.snprintf(buf, len(buf), "%d %d", 1, [2])
     with pytest.raises(TypeError, match=r"variadic argument 1: a callable has no C type here"):
         lib.snprintf(buf, len(buf), "%p", print)
@@ -315,7 +319,9 @@ def test_non_const_char_pointer_writes_into_a_writable_buffer(demo):
     assert buf == bytearray(b"AB\0cd\0")
     view = memoryview(buf)[3:]
     assert demo.demo_upcase(view) == 2 and buf == bytearray(b"AB\0CD\0")
-    with pytest.raises(TypeError, match=r"needs a writable buffer; the memoryview given is read-only"):
+    with pytest.raises(
+        TypeError, match=r"needs a writable buffer; the memoryview given is read-only"
+    ):
         demo.demo_upcase(memoryview(b"abc\0"))
 
 

@@ -123,7 +123,9 @@ def test_a_released_callback_is_a_clear_error(c_library: Path) -> None:  # noqa:
     lib = pyffi.load(c_library, HERE / "demo.h", callbacks={"demo_hook_set": "call"})
     lib.demo_hook_set(lambda x: x)
     gc.collect()  # the trampoline stays allocated (retired), the Python target is gone
-    with pytest.raises(pyffi.CallbackError, match=r"after pyffi released it \(the call that received it returned\)"):
+    with pytest.raises(
+        pyffi.CallbackError, match=r"after pyffi released it \(the call that received it returned\)"
+    ):
         lib.demo_hook_fire(1)
     with pytest.raises(pyffi.CallbackError, match="after pyffi released it"):
         lib.demo_hook_fire(1)  # and again: C gets 0 each time, never a jump into freed memory
@@ -222,13 +224,22 @@ def test_a_buffer_handle_ties_the_callback_to_it() -> None:
     lib = pyffi.load("c", cdef=cdef)
     data = bytearray(b"\x03\x01\x02")
     for _ in range(1000):  # a fresh lambda each time: one slot (qsort, cmp, data)
-        lib.qsort(data, 3, 1, lambda a, b: lib.ffi.cast("unsigned char *", a)[0] - lib.ffi.cast("unsigned char *", b)[0])
+        lib.qsort(
+            data,
+            3,
+            1,
+            lambda a, b: (
+                lib.ffi.cast("unsigned char *", a)[0] - lib.ffi.cast("unsigned char *", b)[0]
+            ),
+        )
     assert bytes(data) == b"\x01\x02\x03"
     assert lib._registry.count() == 1
 
 
 def test_callbacks_setting_is_checked(c_library: Path) -> None:  # noqa: F811
-    with pytest.raises(ValueError, match=r"the mode must be one of \('call', 'handle', 'library'\)"):
+    with pytest.raises(
+        ValueError, match=r"the mode must be one of \('call', 'handle', 'library'\)"
+    ):
         pyffi.load(c_library, HERE / "demo.h", callbacks={"demo_hook_set": "forever"})
     with pytest.raises(ValueError, match="function 'nope' is not declared"):
         pyffi.load(c_library, HERE / "demo.h", callbacks={"nope": "call"})

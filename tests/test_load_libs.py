@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import SAFE_PATH
 
 import pyffi
-
-from support import SAFE_PATH
 
 MULTIARCH = subprocess.run(
     ["cc", "-print-multiarch"], capture_output=True, text=True, check=False
@@ -37,7 +36,9 @@ def header(name: str) -> Path:
         path = Path(base) / name
         if path.is_file():
             return path
-    raise AssertionError(f"{name} is not installed: run scripts/setup (it installs the -dev packages)")
+    raise AssertionError(
+        f"{name} is not installed: run scripts/setup (it installs the -dev packages)"
+    )
 
 
 def load(lib: str, hdr: str, **kw: Any) -> pyffi.Library:
@@ -57,7 +58,7 @@ def check_zlib(z: pyffi.Library) -> None:
     assert zlib.decompress(bytes(out[: n[0]])) == data
     back, m = bytearray(len(data)), z.ffi.new("uLongf *", len(data))
     assert z.uncompress(back, m, bytes(out[: n[0]]), n[0]) == z.Z_OK and bytes(back) == data
-    assert z.ZLIB_VERSION == z.zlibVersion()
+    assert z.zlibVersion() == z.ZLIB_VERSION
     assert (z.Z_OK, z.Z_DEFAULT_COMPRESSION, z.Z_NO_FLUSH) == (0, -1, 0)
 
 
@@ -78,7 +79,7 @@ def check_sqlite3(s: pyffi.Library) -> None:
         assert s.sqlite3_mprintf("%d-%s-%.1f", 7, "q", 1.5) == "7-q-1.5"  # variadic, owned
     finally:
         assert s.sqlite3_close(db[0]) == s.SQLITE_OK
-    assert s.SQLITE_VERSION == s.sqlite3_libversion()
+    assert s.sqlite3_libversion() == s.SQLITE_VERSION
     assert s.SQLITE_IOERR_READ == (s.SQLITE_IOERR | (1 << 8)) == 266
     assert int(s.ffi.cast("intptr_t", s.SQLITE_TRANSIENT)) == -1
 
@@ -101,7 +102,7 @@ def check_jansson(j: pyffi.Library) -> None:
     finally:
         j.json_delete(obj)  # json_decref is static inline
     assert "static inline function in" in j.skipped["json_decref"]
-    assert j.JANSSON_VERSION == j.jansson_version_str()
+    assert j.jansson_version_str() == j.JANSSON_VERSION
 
 
 def check_curl(c: pyffi.Library, tmp_path: Path) -> None:
@@ -207,7 +208,7 @@ def check_sodium(s: pyffi.Library) -> None:
     out = bytearray(s.crypto_generichash_BYTES)
     assert s.crypto_generichash(out, len(out), b"abc", 3, None, 0) == 0
     assert bytes(out) == hashlib.blake2b(b"abc", digest_size=32).digest()
-    assert s.SODIUM_VERSION_STRING == s.sodium_version_string()
+    assert s.sodium_version_string() == s.SODIUM_VERSION_STRING
 
 
 def check_lz4(z: pyffi.Library) -> None:
@@ -255,7 +256,9 @@ def check_expat(x: pyffi.Library) -> None:
     try:
         seen: list[tuple[str, str]] = []
         x.XML_SetElementHandler(
-            p, lambda u, name, atts: seen.append(("start", name)), lambda u, name: seen.append(("end", name))
+            p,
+            lambda u, name, atts: seen.append(("start", name)),
+            lambda u, name: seen.append(("end", name)),
         )
         doc = b"<a><b/>text</a>"
         assert x.XML_Parse(p, doc, len(doc), 1) == x.XML_STATUS_OK
@@ -348,9 +351,18 @@ def check_brotlienc(b: pyffi.Library) -> None:
     data = b"brotli " * 1000
     out, n = bytearray(b.BrotliEncoderMaxCompressedSize(len(data))), b.ffi.new("size_t *")
     n[0] = len(out)
-    assert b.BrotliEncoderCompress(
-        b.BROTLI_DEFAULT_QUALITY, b.BROTLI_DEFAULT_WINDOW, b.BROTLI_MODE_TEXT, len(data), data, n, out
-    ) == 1
+    assert (
+        b.BrotliEncoderCompress(
+            b.BROTLI_DEFAULT_QUALITY,
+            b.BROTLI_DEFAULT_WINDOW,
+            b.BROTLI_MODE_TEXT,
+            len(data),
+            data,
+            n,
+            out,
+        )
+        == 1
+    )
     assert 0 < n[0] < 100
     assert b.BROTLI_DEFAULT_QUALITY == 11
 
@@ -406,7 +418,9 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("name", sorted(LIBRARIES))
-def test_real_library(name: str, tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_library(
+    name: str, tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PYFFI_CACHE_DIR", str(cache_dir))
     libname, hdr, kw, check, functions = LIBRARIES[name]
     if name == "libarchive":  # the user's own umbrella header works the same way
@@ -426,7 +440,11 @@ def test_real_library(name: str, tmp_path: Path, cache_dir: Path, monkeypatch: p
 
 
 def test_the_umbrella_headers_load_their_sub_headers() -> None:
-    for libname, hdr, at_least in (("git2", "git2.h", 500), ("sodium", "sodium.h", 400), ("lzma", "lzma.h", 50)):
+    for libname, hdr, at_least in (
+        ("git2", "git2.h", 500),
+        ("sodium", "sodium.h", 400),
+        ("lzma", "lzma.h", 50),
+    ):
         assert len(load(libname, hdr).functions()) >= at_least, hdr
 
 

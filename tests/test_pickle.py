@@ -111,7 +111,7 @@ def raised(call: object) -> pyffi.Error:
         lambda: pyffi.get_unicode("\ud800"),
         lambda: pyffi.to_uppercase(b"ab\xff"),
         lambda: pyffi.csv.read(b'a,"b"c\n'),
-        lambda: pyffi.load("libc.so.6", cdef="int f(;"),
+        lambda: pyffi.load("libc.so.6", cdef="int f(;", strict=True),
     ],
     ids=["division", "overflow", "invalid", "utf8", "csv", "declaration"],
 )

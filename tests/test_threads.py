@@ -184,18 +184,24 @@ def _compute(rng: random.Random, k: int) -> None:
     assert calls and calls[-1] == len(DATA) and calls == sorted(calls)
 
 
-@check("load", "Library", "Record", "DeclarationError")
+@check("load", "Library", "Record", "DeclarationError", "Callback")
 def _load(rng: random.Random, k: int) -> None:
     lib = pyffi.load("m", cdef="double ldexp(double x, int e); double cos(double x);")
     assert isinstance(lib, pyffi.Library)
     assert lib.ldexp(1.0, k) == 2.0**k
     assert lib.cos(0.0) == 1.0
+    bad = "\n" * k + "int g(nope_t x);"
+    why = pyffi.load("m", cdef=bad).skipped["g"]
+    assert why.startswith("cannot be declared (") and why.endswith(
+        f"<cdef>:{k + 1}: int g(nope_t x);"
+    ), why
     raises(
         pyffi.DeclarationError,
-        f"<cdef>:{k + 1}: cffi cannot read this declaration "
-        f'(cannot parse "int g(nope_t x);"): int g(nope_t x);',
-        lambda: pyffi.load("m", cdef="\n" * k + "int g(nope_t x);"),
+        f"strict=True: 1 declaration(s) skipped; the first, 'g', {why}",
+        lambda: pyffi.load("m", cdef=bad, strict=True),
     )
+    cb = lib.callback(lambda x: x * k, "double (*)(double)")
+    assert isinstance(cb, pyffi.Callback) and cb.cdata(2.0) == 2.0 * k
     assert pyffi.Record("r", a=k) == pyffi.Record("r", a=k)
 
 

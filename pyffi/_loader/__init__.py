@@ -84,7 +84,14 @@ def extract(
 
 def _from_cdef(text: str) -> Declarations:
     macros = [
-        (m.group(1), m.group(2), m.group(3).strip(), "<cdef>", text.count("\n", 0, m.start()) + 1, True)
+        (
+            m.group(1),
+            m.group(2),
+            m.group(3).strip(),
+            "<cdef>",
+            text.count("\n", 0, m.start()) + 1,
+            True,
+        )
         for m in _CDEF_DEFINE.finditer(text)
     ]
     # Keep the line numbers: a #define line becomes an empty one.

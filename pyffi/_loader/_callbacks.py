@@ -67,8 +67,8 @@ class Callback:
     for a function-pointer parameter. ``cdata`` is the C pointer; passing the
     Callback itself to a pyffi call (fixed or variadic argument) passes it.
 
-    >>> lib = pyffi.load("c", cdef="void qsort(void *, size_t, size_t, int (*)(const void *, const void *));")
-    >>> cb = lib.callback(lambda a, b: 0, "int (*)(const void *, const void *)")
+    >>> lib = pyffi.load("c", cdef="int atexit(void (*)(void));")
+    >>> cb = lib.callback(lambda: None, "void (*)(void)")
     >>> cb.released
     False
     """
@@ -128,7 +128,9 @@ def _arg_converter(ffi: Any, kinds: list[str]) -> Callable[[tuple[Any, ...]], An
         out = []
         for k, a in zip(kinds, args):
             if k == "str":
-                out.append(None if a == ffi.NULL else ffi.string(a).decode("utf-8", "surrogateescape"))
+                out.append(
+                    None if a == ffi.NULL else ffi.string(a).decode("utf-8", "surrogateescape")
+                )
             elif k == "pyffi_str":
                 out.append(ffi.unpack(a.ptr, a.len).decode("utf-8", "surrogateescape"))
             else:
@@ -168,12 +170,12 @@ class Registry:
                 hash(key)
             except TypeError:
                 key = (id(fn), ctype)
-            cb = self.kept.get(key)  # type: ignore[assignment]
-            if cb is None or cb.fn is not fn:
-                cb = Callback(lib, fn, ctype, where, kinds)
-                self.kept[key] = cb
+            kept = self.kept.get(key)
+            if kept is None or kept.fn is not fn:
+                kept = Callback(lib, fn, ctype, where, kinds)
+                self.kept[key] = kept
                 self.check()
-            return cb
+            return kept
         else:
             old = self.slots.get(slot) if mode == "handle" else None
             if old is not None and old.fn is fn and old.ctype is ctype and not old.released:
@@ -184,7 +186,9 @@ class Registry:
             if old is not cb:
                 self.slots[slot] = cb
                 if old is not None and old.fn is not cb.fn:
-                    old._retire(f"replaced by a later {where.split('(')[0]}() call on the same handle")
+                    old._retire(
+                        f"replaced by a later {where.split('(')[0]}() call on the same handle"
+                    )
                 self.check()
         return cb
 

@@ -46,7 +46,9 @@ class Macros:
                 plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
             self.table[name] = (plist, tokens(body), f"{file}:{line}")
 
-    def expand(self, toks: list[Tok], hide: frozenset[str] = frozenset(), depth: int = 0) -> list[Tok]:
+    def expand(
+        self, toks: list[Tok], hide: frozenset[str] = frozenset(), depth: int = 0
+    ) -> list[Tok]:
         if depth > 64:
             raise NotConstant("macro expansion too deep")
         out: list[Tok] = []
@@ -70,11 +72,18 @@ class Macros:
             args, i = _arguments(toks, i + 2)
             if params == [] and args == [[]]:
                 args = []
-            out += self.expand(self.substitute(body, params, args, hide, depth), hide | {tok}, depth + 1)
+            out += self.expand(
+                self.substitute(body, params, args, hide, depth), hide | {tok}, depth + 1
+            )
         return out
 
     def substitute(
-        self, body: list[Tok], params: list[str], args: list[list[Tok]], hide: frozenset[str], depth: int
+        self,
+        body: list[Tok],
+        params: list[str],
+        args: list[list[Tok]],
+        hide: frozenset[str],
+        depth: int,
     ) -> list[Tok]:
         variadic = bool(params) and params[-1].endswith("...")
         names = [p[:-3].strip() or "__VA_ARGS__" if p.endswith("...") else p for p in params]
@@ -236,7 +245,7 @@ class Evaluator:
             return a if _truth(c) else b
         return c
 
-    _PREC = [
+    _PREC: tuple[tuple[str, ...], ...] = (
         ("||",),
         ("&&",),
         ("|",),
@@ -247,7 +256,7 @@ class Evaluator:
         ("<<", ">>"),
         ("+", "-"),
         ("*", "/", "%"),
-    ]
+    )
 
     def binary(self, level: int) -> tuple[Any, Kind]:
         if level == len(self._PREC):
@@ -264,7 +273,7 @@ class Evaluator:
         if tok in ("-", "+", "~", "!"):
             self.take()
             v, k = self.unary()
-            if k == "str" or isinstance(k, tuple) and k[0] == "ptr":
+            if k == "str" or (isinstance(k, tuple) and k[0] == "ptr"):
                 raise NotConstant("operator on a string or pointer")
             if tok == "!":
                 return int(not v), (32, True)
@@ -347,10 +356,14 @@ class Evaluator:
             return v
         if kind == "num":
             low = tok.lower()
-            if low.startswith("0x") and ("p" in low) or (
+            if (low.startswith("0x") and ("p" in low)) or (
                 not low.startswith("0x") and ("." in low or "e" in low)
             ):
-                return float(ast.literal_eval(low.rstrip("fl")) if not low.startswith("0x") else float.fromhex(low.rstrip("fl"))), "double"
+                return float(
+                    ast.literal_eval(low.rstrip("fl"))
+                    if not low.startswith("0x")
+                    else float.fromhex(low.rstrip("fl"))
+                ), "double"
             return _int_literal(tok)
         if kind == "chr":
             return _char_value(tok), (32, True)
@@ -369,7 +382,7 @@ def _string(tok: str) -> str:
         raise NotConstant("wide string")
     raw = ast.literal_eval("b" + tok) if tok.isascii() else tok[1:-1].encode()
     try:
-        return raw.decode("utf-8")  # type: ignore[no-any-return]
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise NotConstant("string not UTF-8") from None
 

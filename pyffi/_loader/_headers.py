@@ -41,10 +41,51 @@ TOKEN = re.compile(
     re.S,
 )
 C_KEYWORDS = frozenset(
-    "auto break case char const continue default do double else enum extern float for goto if "
-    "inline int long register restrict return short signed sizeof static struct switch typedef "
-    "union unsigned void volatile while _Bool _Complex _Noreturn _Static_assert _Thread_local "
-    "_Atomic _Alignas _Alignof bool".split()
+    [
+        "auto",
+        "break",
+        "case",
+        "char",
+        "const",
+        "continue",
+        "default",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "extern",
+        "float",
+        "for",
+        "goto",
+        "if",
+        "inline",
+        "int",
+        "long",
+        "register",
+        "restrict",
+        "return",
+        "short",
+        "signed",
+        "sizeof",
+        "static",
+        "struct",
+        "switch",
+        "typedef",
+        "union",
+        "unsigned",
+        "void",
+        "volatile",
+        "while",
+        "_Bool",
+        "_Complex",
+        "_Noreturn",
+        "_Static_assert",
+        "_Thread_local",
+        "_Atomic",
+        "_Alignas",
+        "_Alignof",
+        "bool",
+    ]
 )
 # Types cffi knows without a declaration.
 KNOWN_TYPES = frozenset(commontypes.COMMON_TYPES) | frozenset(
@@ -52,22 +93,121 @@ KNOWN_TYPES = frozenset(commontypes.COMMON_TYPES) | frozenset(
 )
 # The headers whose files are "system": libc's and POSIX's. Each is included
 # only if the compiler has it (__has_include).
-_SYSTEM_PROBE = (
-    "assert.h complex.h ctype.h errno.h fenv.h float.h inttypes.h iso646.h limits.h locale.h "
-    "math.h setjmp.h signal.h stdalign.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h "
-    "stdio.h stdlib.h stdnoreturn.h string.h tgmath.h threads.h time.h uchar.h wchar.h "
-    "wctype.h aio.h arpa/inet.h cpio.h dirent.h dlfcn.h fcntl.h fnmatch.h ftw.h glob.h grp.h "
-    "iconv.h langinfo.h libgen.h monetary.h mqueue.h netdb.h net/if.h netinet/in.h "
-    "netinet/tcp.h nl_types.h poll.h pthread.h pwd.h regex.h sched.h search.h semaphore.h "
-    "spawn.h strings.h sys/ipc.h sys/mman.h sys/msg.h sys/resource.h sys/select.h sys/sem.h "
-    "sys/shm.h sys/socket.h sys/stat.h sys/statvfs.h sys/time.h sys/times.h sys/types.h "
-    "sys/uio.h sys/un.h sys/utsname.h sys/wait.h syslog.h tar.h termios.h ulimit.h unistd.h "
-    "utime.h utmpx.h wordexp.h alloca.h endian.h err.h error.h features.h getopt.h malloc.h "
-    "memory.h stdio_ext.h sys/cdefs.h sys/file.h sys/ioctl.h sys/param.h sys/poll.h "
-    "sys/queue.h sys/sysmacros.h sys/epoll.h sys/eventfd.h sys/inotify.h sys/signalfd.h "
-    "sys/timerfd.h sys/prctl.h sys/random.h sys/sendfile.h sys/syscall.h linux/types.h "
-    "x86intrin.h immintrin.h emmintrin.h arm_neon.h"
-).split()
+_SYSTEM_PROBE = [
+    "assert.h",
+    "complex.h",
+    "ctype.h",
+    "errno.h",
+    "fenv.h",
+    "float.h",
+    "inttypes.h",
+    "iso646.h",
+    "limits.h",
+    "locale.h",
+    "math.h",
+    "setjmp.h",
+    "signal.h",
+    "stdalign.h",
+    "stdarg.h",
+    "stdatomic.h",
+    "stdbool.h",
+    "stddef.h",
+    "stdint.h",
+    "stdio.h",
+    "stdlib.h",
+    "stdnoreturn.h",
+    "string.h",
+    "tgmath.h",
+    "threads.h",
+    "time.h",
+    "uchar.h",
+    "wchar.h",
+    "wctype.h",
+    "aio.h",
+    "arpa/inet.h",
+    "cpio.h",
+    "dirent.h",
+    "dlfcn.h",
+    "fcntl.h",
+    "fnmatch.h",
+    "ftw.h",
+    "glob.h",
+    "grp.h",
+    "iconv.h",
+    "langinfo.h",
+    "libgen.h",
+    "monetary.h",
+    "mqueue.h",
+    "netdb.h",
+    "net/if.h",
+    "netinet/in.h",
+    "netinet/tcp.h",
+    "nl_types.h",
+    "poll.h",
+    "pthread.h",
+    "pwd.h",
+    "regex.h",
+    "sched.h",
+    "search.h",
+    "semaphore.h",
+    "spawn.h",
+    "strings.h",
+    "sys/ipc.h",
+    "sys/mman.h",
+    "sys/msg.h",
+    "sys/resource.h",
+    "sys/select.h",
+    "sys/sem.h",
+    "sys/shm.h",
+    "sys/socket.h",
+    "sys/stat.h",
+    "sys/statvfs.h",
+    "sys/time.h",
+    "sys/times.h",
+    "sys/types.h",
+    "sys/uio.h",
+    "sys/un.h",
+    "sys/utsname.h",
+    "sys/wait.h",
+    "syslog.h",
+    "tar.h",
+    "termios.h",
+    "ulimit.h",
+    "unistd.h",
+    "utime.h",
+    "utmpx.h",
+    "wordexp.h",
+    "alloca.h",
+    "endian.h",
+    "err.h",
+    "error.h",
+    "features.h",
+    "getopt.h",
+    "malloc.h",
+    "memory.h",
+    "stdio_ext.h",
+    "sys/cdefs.h",
+    "sys/file.h",
+    "sys/ioctl.h",
+    "sys/param.h",
+    "sys/poll.h",
+    "sys/queue.h",
+    "sys/sysmacros.h",
+    "sys/epoll.h",
+    "sys/eventfd.h",
+    "sys/inotify.h",
+    "sys/signalfd.h",
+    "sys/timerfd.h",
+    "sys/prctl.h",
+    "sys/random.h",
+    "sys/sendfile.h",
+    "sys/syscall.h",
+    "linux/types.h",
+    "x86intrin.h",
+    "immintrin.h",
+    "emmintrin.h",
+    "arm_neon.h",
+]
 
 
 def compiler() -> str | None:
@@ -89,9 +229,7 @@ def compiler_id(cc: str) -> str:
 @functools.lru_cache(maxsize=4)
 def system_files(cc: str) -> frozenset[str]:
     """Every file the compiler reaches from libc's, POSIX's and its own standard headers."""
-    probe = "".join(
-        f"#if __has_include(<{h}>)\n#include <{h}>\n#endif\n" for h in _SYSTEM_PROBE
-    )
+    probe = "".join(f"#if __has_include(<{h}>)\n#include <{h}>\n#endif\n" for h in _SYSTEM_PROBE)
     done = subprocess.run(
         [*cc.split(), "-E", "-x", "c", "-"],
         input=probe.encode(),
@@ -235,14 +373,17 @@ def preprocess(
                 files.append(path)
             continue
         if raw.startswith("#"):
-            d = _DEFINE.match(raw)
-            u = _UNDEF.match(raw)
+            define, undef = _DEFINE.match(raw), _UNDEF.match(raw)
             # every macro (the system's expand the library's: UINT32_C), own ones marked
-            if d and current != "<built-in>":
-                macros.append((d.group(1), d.group(2), d.group(3).strip(), current, lineno, own))
-            elif u:
-                macros.append((u.group(1), None, "\0undef", current, lineno, own))
-            raw = ""  # a directive inside a declaration
+            if define and current != "<built-in>":
+                name, params, body = define.group(1), define.group(2), define.group(3).strip()
+                macros.append((name, params, body, current, lineno, own))
+            elif undef:
+                macros.append((undef.group(1), None, "\0undef", current, lineno, own))
+            buf.append("")  # a directive inside a declaration
+            at.append(lineno)
+            lineno += 1
+            continue
         buf.append(raw)
         at.append(lineno)
         lineno += 1
@@ -283,10 +424,9 @@ def tokens(text: str) -> list[tuple[str, str]]:
 def split_units(chunks: Iterable[tuple[str, str, Any, bool]]) -> list[Unit]:
     """Top-level declarations (at ';' outside braces, or after a function body)."""
     units: list[Unit] = []
-    for text, file, lines, own in chunks:
-        if isinstance(lines, int):
-            lines = range(lines, lines + text.count("\n") + 1)
-        text = strip_gnu(text)
+    for raw_text, file, where, own in chunks:
+        lines = range(where, where + raw_text.count("\n") + 1) if isinstance(where, int) else where
+        text = strip_gnu(raw_text)
         depth, start, body_fn = 0, 0, False
         prev = ""
         for m in TOKEN.finditer(text):
@@ -390,9 +530,8 @@ def _enum_constants(toks: list[tuple[str, str]]) -> list[str]:
         if t[1] == "}":
             depth -= 1
             continue
-        if depth == 1 and expect:
-            if t[0] == "id" and (k == 0 or toks[k - 1][1] in ("{", ",")):
-                names.append(t[1])
+        if depth == 1 and expect and t[0] == "id" and (k == 0 or toks[k - 1][1] in ("{", ",")):
+            names.append(t[1])
     return names
 
 
@@ -422,9 +561,12 @@ def classify(text: str, origin: str, own: bool, body: bool) -> Unit | None:
     names: list[str] = []
     # tags defined here: struct X { ... }
     for k in range(len(top) - 2):
-        if top[k][1] in ("struct", "union", "enum") and top[k + 1][0] == "id":
-            if top[k + 2][1] == "{":
-                names.append(f"{top[k][1]} {top[k + 1][1]}")
+        if (
+            top[k][1] in ("struct", "union", "enum")
+            and top[k + 1][0] == "id"
+            and top[k + 2][1] == "{"
+        ):
+            names.append(f"{top[k][1]} {top[k + 1][1]}")
     names += _enum_constants(toks)
     if body:
         name = _declarator_name(top[: words.index("{")] if "{" in words else top)
@@ -434,7 +576,9 @@ def classify(text: str, origin: str, own: bool, body: bool) -> Unit | None:
         decls = _split_declarators(top[1:-1] if words[-1] == ";" else top[1:])
         for d in decls:
             # the first declarator carries the type: skip up to the body or the type words
-            n = _declarator_name(d if "{" not in [t[1] for t in d] else d[[t[1] for t in d].index("}") + 1 :])
+            n = _declarator_name(
+                d if "{" not in [t[1] for t in d] else d[[t[1] for t in d].index("}") + 1 :]
+            )
             if n:
                 names.append(n)
         return Unit(text, origin, own, "typedef", names, uses)
@@ -480,7 +624,9 @@ def _function_name(decl: list[tuple[str, str]]) -> str | None:
             if before == "*" and k >= 2 and decl[k - 2][1] == "(":
                 # (*name)(...): a function pointer variable, unless it is (*f(args))(...)
                 j = k + 1
-                return tok if j < len(decl) and decl[j][1] == "(" and _closes_before(decl, j) else None
+                return (
+                    tok if j < len(decl) and decl[j][1] == "(" and _closes_before(decl, j) else None
+                )
             return tok
     return None
 
@@ -586,12 +732,13 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
         for n in u.names:
             if n.endswith("#fwd"):
                 forwards.setdefault(n[:-4], k)
-            elif u.kind in ("typedef", "tag", "function", "variable", "other") or (
+                continue
+            counts = u.kind in ("typedef", "tag", "function", "variable", "other") or (
                 u.kind in ("inline", "static") and u.own
-            ):
-                # the own definition wins over a system one of the same name
-                if n not in defined or (u.own and not units[defined[n]].own):
-                    defined[n] = k
+            )
+            # the own definition wins over a system one of the same name
+            if counts and (n not in defined or (u.own and not units[defined[n]].own)):
+                defined[n] = k
     for n, k in forwards.items():
         defined.setdefault(n, k)
 
@@ -609,9 +756,14 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
         u = units[k]
         for n in u.uses:
             j = defined.get(n)
-            if j is not None and j != k and not units[j].own and n not in known:
-                if units[j].kind in ("typedef", "tag"):
-                    want(j)
+            if (
+                j is not None
+                and j != k
+                and not units[j].own
+                and n not in known
+                and units[j].kind in ("typedef", "tag")
+            ):
+                want(j)
         order.append(k)
 
     for k, u in enumerate(units):
@@ -626,7 +778,9 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
             continue
         if u.kind == "static":
             for n in u.names:
-                skipped[n] = f"is declared static in {u.origin}; ABI mode can only reach exported symbols"
+                skipped[n] = (
+                    f"is declared static in {u.origin}; ABI mode can only reach exported symbols"
+                )
             continue
         if u.kind == "typedef" and all(n in known for n in u.names) and u.names:
             continue  # e.g. a header's own 'typedef unsigned int uint32_t;': cffi knows it
@@ -656,7 +810,9 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
             return None
         except errors as exc:
             _restore(probe, snap)
-            return str(exc).replace("<cdef source string>:", "").splitlines()[0].strip() or repr(exc)
+            return str(exc).replace("<cdef source string>:", "").splitlines()[0].strip() or repr(
+                exc
+            )
 
     for s in range(0, len(keep), chunk):
         part = keep[s : s + chunk]
@@ -738,8 +894,7 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
         u = units[k]
         own_names = set(u.names)
         ds = sorted(
-            {name_unit[n] for n in u.uses if n in name_unit and n not in own_names}
-            - {index[k]}
+            {name_unit[n] for n in u.uses if n in name_unit and n not in own_names} - {index[k]}
         )
         deps.append(ds)
     constants = {n: int_constants[n] for n, at in enum_at.items() if units[final[at]].own}

@@ -87,7 +87,9 @@ class Library:
                     f"callbacks={{{fname!r}: {mode!r}}}: the mode must be one of {MODES}"
                 )
             if fname not in decls.functions:
-                raise ValueError(f"callbacks={{{fname!r}: ...}}: function {fname!r} is not declared")
+                raise ValueError(
+                    f"callbacks={{{fname!r}: ...}}: function {fname!r} is not declared"
+                )
         self._owned = dict(owned or {})
         self._owned_struct: dict[str, tuple[str, list[str]]] = {}
         for func, free in self._owned.items():
@@ -140,7 +142,9 @@ class Library:
         types = self._decls.types
         toks = [t for _, t in tokens(text)]
         for k, tok in enumerate(toks):
-            name = f"{toks[k - 1]} {tok}" if k and toks[k - 1] in ("struct", "union", "enum") else tok
+            name = (
+                f"{toks[k - 1]} {tok}" if k and toks[k - 1] in ("struct", "union", "enum") else tok
+            )
             if name in types:
                 self._declare(types[name])
 
@@ -234,10 +238,9 @@ class Library:
 
     def _callback_failed(self, exc: BaseException) -> None:
         me = threading.get_ident()
-        if in_pyffi_call(self._code_name):
-            if me not in self._late:
-                self._late[me] = exc
-                return
+        if in_pyffi_call(self._code_name) and me not in self._late:
+            self._late[me] = exc
+            return
         report_unraisable(exc)
 
     def _reraise(self) -> None:
@@ -284,9 +287,7 @@ class Library:
 
     def __dir__(self) -> list[str]:
         d = self._decls
-        return sorted(
-            set(super().__dir__()) | set(d.functions) | set(d.constants) | set(d.aliases)
-        )
+        return sorted(set(super().__dir__()) | set(d.functions) | set(d.constants) | set(d.aliases))
 
     def __repr__(self) -> str:
         d = self._decls
@@ -298,8 +299,21 @@ class Library:
 
 # The methods of cffi.FFI whose first argument is a C type.
 _TYPE_FIRST = frozenset(
-    "new cast sizeof alignof typeof offsetof from_buffer callback getctype new_allocator "
-    "release list_types unpack".split()
+    [
+        "new",
+        "cast",
+        "sizeof",
+        "alignof",
+        "typeof",
+        "offsetof",
+        "from_buffer",
+        "callback",
+        "getctype",
+        "new_allocator",
+        "release",
+        "list_types",
+        "unpack",
+    ]
 )
 
 

@@ -75,8 +75,6 @@ _KIND = {
 _NATIVE = ("@", "=", "<" if sys.byteorder == "little" else ">")
 
 
-
-
 class Record:
     """A C struct returned by value, converted to Python values field by field.
 
@@ -352,7 +350,9 @@ class _Function:
             if not const and view.readonly:
                 raise self.readonly_error(i, tp, value)
             n = view.nbytes // view.itemsize
-        item = cname or _FMT_CTYPE[fmt]  # the parameter's own type: cffi tells uint8_t from unsigned char
+        item = (
+            cname or _FMT_CTYPE[fmt]
+        )  # the parameter's own type: cffi tells uint8_t from unsigned char
         writable: Any = not const  # a bool, where cffi's stubs know only the literals
         return self.ffi.from_buffer(f"{item}[]", value, require_writable=writable), n
 
@@ -618,9 +618,11 @@ class _Function:
         for k, a in enumerate(self.tp.args):
             if k == i or not isinstance(a, model.PointerType):
                 continue
-            if isinstance(a.totype, (model.StructType, model.UnionType, model.VoidType)):
-                if not (isinstance(a.totype, model.StructType) and a.totype.name in SLICES):
-                    return k
+            item = a.totype
+            if isinstance(item, (model.StructType, model.UnionType, model.VoidType)) and not (
+                isinstance(item, model.StructType) and item.name in SLICES
+            ):
+                return k
         return -1
 
     # The call ---------------------------------------------------------------------
@@ -694,7 +696,7 @@ class _Function:
     def promote(self, values: tuple[Any, ...], call: _Call, lead: tuple[Any, ...]) -> list[Any]:
         """The variadic arguments as cdata, by the documented promotion rule."""
         ffi = self.ffi
-        out = []
+        out: list[Any] = []
         n = len(self.tp.args)
         for k, v in enumerate(values):
             if isinstance(v, ffi.CData):
@@ -968,4 +970,3 @@ def _slice_to_python(ffi: Any, kind: str, value: Any) -> Any:
     if kind == "pyffi_vec_str":
         return [_slice_to_python(ffi, "pyffi_str", value.ptr[k]) for k in range(value.len)]
     return [_slice_to_python(ffi, "pyffi_vec_i64", value.ptr[k]) for k in range(value.len)]
-
