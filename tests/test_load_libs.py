@@ -414,7 +414,9 @@ LIBRARIES: dict[str, tuple[str, str, dict[str, Any], Callable[..., None], list[s
 
 @pytest.fixture(scope="module")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pyffi-cache")
+    # scripts/test shares one cache over its runs; else a fresh one per session
+    shared = os.environ.get("PYFFI_CACHE_DIR")
+    return Path(shared) if shared else tmp_path_factory.mktemp("pyffi-cache")
 
 
 @pytest.mark.parametrize("name", sorted(LIBRARIES))

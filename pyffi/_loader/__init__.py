@@ -68,7 +68,6 @@ def extract(
             [os.path.realpath(d) for d in include_dirs],
             sorted((k, str(v)) for k, v in (defines or {}).items()),
             compiler_id(cc),
-            get_include(),
         ]
     )
     hit = _cache.lookup(name)

@@ -814,34 +814,40 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
                 exc
             )
 
+    def one(k: int) -> None:
+        u = units[k]
+        detail = attempt(texts[k])
+        if detail is None:
+            final.append(k)
+            return
+        fixed = fold_array_sizes(texts[k], probe, u.kind == "function") if "[" in texts[k] else None
+        if fixed is not None and attempt(fixed) is None:
+            texts[k] = fixed
+            final.append(k)
+            return
+        if not u.own and u.kind in ("typedef", "tag"):
+            alt = "\n".join(opaque_text(n) for n in u.names if not n.endswith("#fwd"))
+            if attempt(alt) is None:
+                texts[k] = alt
+                final.append(k)
+                return
+        reason = f"cannot be declared ({detail}): {u.origin}: {' '.join(u.text.split())[:200]}"
+        for n in u.names or [f"<{u.origin}>"]:
+            if not n.endswith("#fwd"):
+                skipped.setdefault(n, reason)
+
+    def settle(part: list[int]) -> None:
+        # halves until the refused units are found: a few cdef calls, not one per unit
+        if len(part) == 1:
+            one(part[0])
+        elif attempt("\n".join(texts[k] for k in part)) is None:
+            final.extend(part)
+        else:
+            settle(part[: len(part) // 2])
+            settle(part[len(part) // 2 :])
+
     for s in range(0, len(keep), chunk):
-        part = keep[s : s + chunk]
-        if attempt("\n".join(texts[k] for k in part)) is None:
-            final += part
-            continue
-        for k in part:
-            u = units[k]
-            detail = attempt(texts[k])
-            if detail is None:
-                final.append(k)
-                continue
-            fixed = (
-                fold_array_sizes(texts[k], probe, u.kind == "function") if "[" in texts[k] else None
-            )
-            if fixed is not None and attempt(fixed) is None:
-                texts[k] = fixed
-                final.append(k)
-                continue
-            if not u.own and u.kind in ("typedef", "tag"):
-                alt = "\n".join(opaque_text(n) for n in u.names if not n.endswith("#fwd"))
-                if attempt(alt) is None:
-                    texts[k] = alt
-                    final.append(k)
-                    continue
-            reason = f"cannot be declared ({detail}): {u.origin}: {' '.join(u.text.split())[:200]}"
-            for n in u.names or [f"<{u.origin}>"]:
-                if not n.endswith("#fwd"):
-                    skipped.setdefault(n, reason)
+        settle(keep[s : s + chunk])
     index = {k: i for i, k in enumerate(final)}
     decl: dict[str, Any] = probe._parser._declarations  # type: ignore[attr-defined]
     functions: dict[str, int] = {}
