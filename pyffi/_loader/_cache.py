@@ -62,7 +62,7 @@ def lookup(name: str) -> Declarations | None:
             if _digest(path) != digest:
                 return None
         return Declarations.from_json(entry["declarations"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing, corrupt or from another version: rebuilt by the caller
 
 

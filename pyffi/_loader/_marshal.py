@@ -297,6 +297,12 @@ class _Function:
                 return got
             if const and chars:
                 return data  # cffi passes a pointer to the bytes' own NUL-terminated buffer
+            if const and data is value:
+                # the bytes' own buffer, zero-copy: it lives as long as the caller's
+                # bytes object, so an API that keeps the pointer (libyaml's input) reads it
+                view = ffi.from_buffer(f"{item}[]", data)
+                call.append(view)
+                return view
             buf = ffi.new("char[]", data)  # NUL-terminated; C may write: a private copy
             call.append(buf)
             return buf if chars else ffi.cast(f"{item} *", buf)
