@@ -171,7 +171,7 @@ def test_missing_library_names_what_was_tried():
     with pytest.raises(
         OSError,
         match=r"cannot load library 'no_such_lib_xyz'; tried "
-        r"'no_such_lib_xyz', 'libno_such_lib_xyz.so'",
+        r"'libno_such_lib_xyz.so', 'no_such_lib_xyz', 'no_such_lib_xyz.so'",
     ):
         pyffi.load("no_such_lib_xyz", cdef="int f(void);")
     with pytest.raises(OSError, match=r"tried '/nope/libx\.so'"):

@@ -33,16 +33,19 @@ def open_library(ffi: cffi.FFI, path: str | os.PathLike[str]) -> tuple[Any, str]
     if os.sep in text or os.path.exists(text):
         names = [text]
     else:
-        names = [text, f"lib{text}.so", f"{text}.so"]
-        found = ctypes.util.find_library(text)
-        if found and found not in names:
-            names.append(found)
+        # libfoo.so first: for a name without a dot cffi runs find_library (a subprocess)
+        names = [f"lib{text}.so", text, f"{text}.so"]
     errors = []
-    for name in names:
+    for k, name in enumerate(names):
         try:
             return ffi.dlopen(name), name
         except OSError as exc:
             errors.append(str(exc))
+        if k == 2 and len(names) == 3:
+            # the slow way last (it may run ldconfig and the compiler): libfoo.so.N
+            found = ctypes.util.find_library(text)
+            if found and found not in names:
+                names.append(found)
     raise OSError(
         f"cannot load library {text!r}; tried {', '.join(map(repr, names))}: {errors[-1]}"
     )
