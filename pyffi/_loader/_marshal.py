@@ -581,10 +581,6 @@ class _Function:
         registry = lib._registry
 
         def convert(value: Any, call: _Call) -> Any:
-            if value is None:
-                return ffi.NULL
-            if isinstance(value, ffi.CData):
-                return value
             if not callable(value):
                 raise self.type_error(i, tp, value, "callable")
             if isinstance(value, Callback) and value.ctype is not ctype:
@@ -597,11 +593,12 @@ class _Function:
                 call.append(cb)  # retired when the call returns (see _finish)
             return cb.cdata
 
+        converter = self.nullable(convert)  # None is NULL, a cdata passes as it is
         if mode == "handle":
             # The slot is known only from the other arguments: the generated
             # function passes (handle, enum values...) in front of the list.
-            convert.needs = (handle, self.enum_params(i))  # type: ignore[attr-defined]
-        return convert
+            converter.needs = (handle, self.enum_params(i))  # type: ignore[attr-defined]
+        return converter
 
     def enum_params(self, i: int) -> list[int]:
         return [k for k, a in enumerate(self.tp.args) if k != i and isinstance(a, model.EnumType)]
