@@ -25,7 +25,7 @@ import cffi
 from ._headers import Declarations
 
 #: Bumped whenever what the extractor writes changes.
-FORMAT = 4
+FORMAT = 5
 
 
 def directory() -> Path | None:

@@ -491,6 +491,12 @@ def _declarator_name(decl: list[tuple[str, str]]) -> str | None:
             depth -= 1
         elif depth == 0:
             flat.append(t)
+    for k in range(len(flat) - 3):  # a function type: int (name)(args)
+        opens, word, closes, params = flat[k : k + 4]
+        if (opens[1], word[0], closes[1], params[1]) == ("(", "id", ")", "(") and (
+            word[1] not in C_KEYWORDS
+        ):
+            return word[1]
     for k in range(len(flat) - 2):
         if flat[k][1] == "(" and flat[k + 1][1] == "*":
             j = k + 1

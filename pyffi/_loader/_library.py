@@ -124,6 +124,16 @@ class Library:
             text = "\n".join(self._decls.units[k] for k in order)
             try:
                 self._ffi.cdef(text, override=True)
+            except (cffi.CDefError, cffi.FFIError):
+                # a dependency the extractor did not see: everything before it, in
+                # source order, as when it was validated
+                order = [k for k in range(unit + 1) if k not in self._declared]
+                text = "\n".join(self._decls.units[k] for k in order)
+            else:
+                self._declared.update(order)
+                return
+            try:
+                self._ffi.cdef(text, override=True)
             except (cffi.CDefError, cffi.FFIError) as exc:  # validated when extracted
                 raise DeclarationError(
                     f"{self._decls.origins[unit]}: cffi refused a declaration it read "
