@@ -319,6 +319,10 @@ def test_non_const_char_pointer_writes_into_a_writable_buffer(demo):
     assert buf == bytearray(b"AB\0cd\0")
     view = memoryview(buf)[3:]
     assert demo.demo_upcase(view) == 2 and buf == bytearray(b"AB\0CD\0")
+    arr = np.frombuffer(bytearray(b"np\0"), dtype=np.uint8)  # numpy uint8, writable
+    assert demo.demo_upcase(arr) == 2 and bytes(arr) == b"NP\0"
+    signed = array.array("b", b"ar\0")  # signed chars are bytes too
+    assert demo.demo_upcase(signed) == 2 and signed.tobytes() == b"AR\0"
     with pytest.raises(
         TypeError, match=r"needs a writable buffer; the memoryview given is read-only"
     ):
