@@ -99,21 +99,21 @@ def test_the_cache_can_be_off_or_read_only(tmp_path: Path, monkeypatch: pytest.M
         ro.chmod(stat.S_IRWXU)
 
 
-@pytest.mark.skipif(UNDER_ASAN, reason="8 interpreters at once under ASan: minutes, no new path")
+@pytest.mark.skipif(UNDER_ASAN, reason="4 interpreters at once under ASan: minutes, no new path")
 def test_concurrent_writers_leave_one_valid_entry(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    h = _header(tmp_path, "".join(f"int f{i}(int x);\n" for i in range(300)))
+    h = _header(tmp_path, "".join(f"int f{i}(int x);\n" for i in range(100)))
     code = f"import pyffi; lib = pyffi.load('c', {str(h)!r}); print(len(lib.functions()))"
     env = {**os.environ, "PYFFI_CACHE_DIR": str(cache)}
     procs = [
         subprocess.Popen(
             [sys.executable, *SAFE_PATH, "-c", code], env=env, stdout=subprocess.PIPE, text=True
         )
-        for _ in range(8)
+        for _ in range(4)
     ]
     outs = [p.communicate(timeout=300)[0].strip() for p in procs]
-    assert [p.returncode for p in procs] == [0] * 8
-    assert outs == ["300"] * 8
+    assert [p.returncode for p in procs] == [0] * 4
+    assert outs == ["100"] * 4
     files = sorted(p.name for p in cache.iterdir())
     assert len(files) == 1 and files[0].endswith(".json"), files  # no temporary file left
     json.loads((cache / files[0]).read_text())
