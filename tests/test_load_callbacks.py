@@ -37,12 +37,15 @@ def run(code: str, tmp_path: Path) -> str:
     return done.stdout
 
 
+def with_expat(body: str) -> str:
+    """``body`` after the lines that load expat as ``x`` and make a parser ``p``."""
+    head = f"import gc, pyffi\nx = pyffi.load('expat', {str(header('expat.h'))!r})\n"
+    return head + "p = x.XML_ParserCreate(None)\n" + textwrap.dedent(body)
+
+
 def test_expat_handlers_outlive_the_call(tmp_path: Path) -> None:
     out = run(
-        f"""
-        import gc, pyffi
-        x = pyffi.load("expat", {str(header("expat.h"))!r})
-        p = x.XML_ParserCreate(None)
+        with_expat("""
         seen = []
         x.XML_SetElementHandler(p, lambda u, name, atts: seen.append("<" + name),
                                 lambda u, name: seen.append(name + ">"))
@@ -52,7 +55,7 @@ def test_expat_handlers_outlive_the_call(tmp_path: Path) -> None:
         assert x.XML_Parse(p, doc, len(doc), 1) == x.XML_STATUS_OK
         x.XML_ParserFree(p)
         print(" ".join(seen))
-        """,
+        """),
         tmp_path,
     )
     assert out.split() == ["<a", "<b", "hi", "b>", "a>"]
@@ -134,10 +137,7 @@ def test_a_released_callback_is_a_clear_error(c_library: Path) -> None:  # noqa:
 
 def test_an_exception_in_a_late_callback_is_raised_by_the_running_call(tmp_path: Path) -> None:
     out = run(
-        f"""
-        import gc, pyffi
-        x = pyffi.load("expat", {str(header("expat.h"))!r})
-        p = x.XML_ParserCreate(None)
+        with_expat("""
         calls = []
         def start(u, name, atts):
             calls.append(name)
@@ -149,7 +149,7 @@ def test_an_exception_in_a_late_callback_is_raised_by_the_running_call(tmp_path:
         except KeyError as e:
             print("raised", e, calls)
         x.XML_ParserFree(p)
-        """,
+        """),
         tmp_path,
     )
     # raised from XML_Parse; the handlers after the first error did not run
@@ -252,6 +252,24 @@ def test_callbacks_setting_is_checked(c_library: Path) -> None:  # noqa: F811
         lib.callback(5, "demo_hook")  # type: ignore[arg-type]
     cb = lib.callback(lambda x: x, "demo_hook")
     assert not cb.released and repr(cb).startswith("<pyffi.Callback <function")
+    with pytest.raises(
+        pyffi.DeclarationError, match=r"callback\(\): 'no_such_t' is not a C type here"
+    ):
+        lib.callback(lambda: 0, "no_such_t")
+    with pytest.raises(
+        TypeError,
+        match=r"demo_apply\(\) argument 'op' .* must be a callable or a Callback of "
+        r"int32_t\(\*\)\(int32_t, int32_t\), not Callback",
+    ):
+        lib.demo_apply(cb, 1, 2)  # a Callback of another C type
+
+
+def test_a_callback_object_passed_inline_is_kept(c_library: Path) -> None:  # noqa: F811
+    lib = pyffi.load(c_library, HERE / "demo.h")
+    lib.demo_hook_set(lib.callback(lambda x: x - 1, "demo_hook"))  # no reference held
+    gc.collect()
+    assert lib.demo_hook_fire(43) == 42
+    lib.demo_hook_set(None)
 
 
 # --- owned structs -------------------------------------------------------------------

@@ -164,6 +164,10 @@ class Registry:
         lib = self.lib
         if isinstance(fn, Callback):
             cb = fn
+            if mode == "library":  # kept like any other: the caller may drop it at once
+                self.kept.setdefault(("callback", id(cb)), cb)
+                self.check()
+                return cb
         elif mode == "library":
             try:
                 key: Any = (fn, ctype)

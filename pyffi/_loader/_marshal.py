@@ -581,10 +581,13 @@ class _Function:
         registry = lib._registry
 
         def convert(value: Any, call: _Call) -> Any:
-            if not callable(value):
+            if isinstance(value, Callback):
+                if value.ctype is not ctype:
+                    raise self.type_error(
+                        i, tp, value, f"a callable or a Callback of {ctype.cname}"
+                    )
+            elif not callable(value):
                 raise self.type_error(i, tp, value, "callable")
-            if isinstance(value, Callback) and value.ctype is not ctype:
-                raise self.type_error(i, tp, value, f"a callable or a Callback of {ctype.cname}")
             slot = None
             if mode == "handle":
                 slot = (self.name, i, _address(ffi, call[0]), *(call[1 + k] for k in range(enums)))
