@@ -45,7 +45,11 @@ def test_every_assigned_code_point(ours, theirs) -> None:  # type: ignore[no-unt
 # letters, case-ignorable marks and punctuation, uncased ones), one-to-many
 # mappings, titlecase letters, and whatever else hypothesis picks.
 _TRICKY = "ΣσςΑαaZ'.:\u0345\u0301\u00ad\u200d ß İıﬃΐǅ0-\U0001d7ca\U00010400\U0001e900"
-_TEXT = st.text(st.one_of(st.sampled_from(_TRICKY), st.characters()), max_size=40)
+# Only characters this Python's Unicode database assigns, as in the sweep above:
+# str.upper is no reference for a character it does not know (Python 3.9 has
+# Unicode 13; pyffi's tables are newer, and map Vithkuqi U+10570 -> U+10597).
+_ASSIGNED_CHARS = st.characters(exclude_categories=("Cn",))
+_TEXT = st.text(st.one_of(st.sampled_from(_TRICKY), _ASSIGNED_CHARS), max_size=40)
 
 
 @settings(max_examples=examples(3000), deadline=None)
