@@ -81,7 +81,8 @@ PYFFI_API const char *pyffi_version_string(void);
     X(DOMAIN, 5, "argument outside the function's domain")                  \
     X(UTF8, 6, "invalid UTF-8")                                              \
     X(CALLBACK, 7, "a callback reported a failure")                          \
-    X(CSV, 8, "malformed CSV")
+    X(CSV, 8, "malformed CSV")                                               \
+    X(PYTHON, 9, "a Python exception was raised")
 
 #define PYFFI_STATUS_ENUM_(name, value, message) PYFFI_##name = value,
 /** Result of every fallible pyffi function; PYFFI_OK (0) means success. */

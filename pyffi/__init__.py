@@ -28,6 +28,7 @@ from ._errors import (
     InvalidArgumentError,
     NoMemoryError,
     OutOfRangeError,
+    PythonError,
     Utf8Error,
 )
 from ._ffi import backend
@@ -66,6 +67,7 @@ for _cls in (
     OutOfRangeError,
     Person,
     Point,
+    PythonError,
     Utf8Error,
     Vector,
 ):
@@ -96,6 +98,7 @@ __all__ = [
     "OutOfRangeError",
     "Person",
     "Point",
+    "PythonError",
     "Record",
     "Utf8Error",
     "Vector",

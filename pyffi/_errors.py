@@ -23,6 +23,7 @@ __all__ = [
     "InvalidArgumentError",
     "NoMemoryError",
     "OutOfRangeError",
+    "PythonError",
     "Utf8Error",
     "error_class",
     "raise_status",
@@ -128,6 +129,16 @@ class CsvError(Error, ValueError):
     name = "PYFFI_CSV"
 
 
+class PythonError(Error, RuntimeError):
+    """A Python exception inside pyffi's embedding library (``PYFFI_PYTHON``).
+
+    The C side of :mod:`pyffi.embed` reports it; its message is
+    ``"<function>: <type>: <message>"`` of the exception Python raised.
+    """
+
+    name = "PYFFI_PYTHON"
+
+
 class DeclarationError(Error, ValueError):
     """pyffi.load could not read the declarations: the message names the file, the line
     and the text cffi refused (no C status: raised by the Python layer only)."""
@@ -142,6 +153,7 @@ _CLASSES: tuple[type[Error], ...] = (
     Utf8Error,
     CallbackError,
     CsvError,
+    PythonError,
 )
 
 for _cls in _CLASSES:

@@ -1,7 +1,11 @@
-/* Links the SHARED libpyffi.so: every function the header declares must be
- * exported from it, and internal helpers must not be. */
+/* Opens a SHARED library (libpyffi.so, or libpyffi_embed.so with
+ * PYFFI_EXPORTS_HEADER="pyffi_embed_exports.h"): every function its header
+ * declares must be exported from it, and internal helpers must not be. */
 #include "check.h"
-#include "pyffi_exports.h"
+#ifndef PYFFI_EXPORTS_HEADER
+#define PYFFI_EXPORTS_HEADER "pyffi_exports.h"
+#endif
+#include PYFFI_EXPORTS_HEADER
 
 #include <dlfcn.h>
 

@@ -1,0 +1,1026 @@
+/*
+ * Native programs calling Python: include/pyffi_embed.h on the CPython C API.
+ *
+ * Built into libpyffi_embed.so (with the whole core, so pyffi.h's functions
+ * are there too). The library does not link libpython: its Python symbols
+ * come from the process, as an extension module's do, so the same file
+ * serves a native program linked with -lpython3.X and a Python process that
+ * opens it (pyffi.embed).
+ *
+ * State:
+ *  - the handle table is a C array owned by a capsule in the interpreter's
+ *    own dict (PyInterpreterState_GetDict), used under the GIL only;
+ *  - per thread: a cache of that table's address, the running native
+ *    function's frame, and the last Python exception's three texts;
+ *  - process-wide: only whether pyffi started Python (Python's runtime is
+ *    process-wide itself), behind a mutex, as pthread_once would be.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "pyffi_embed.h"
+
+#if PY_VERSION_HEX < 0x030A0000
+static inline PyObject *Py_NewRef(PyObject *o)
+{
+    Py_INCREF(o);
+    return o;
+}
+#endif
+
+/* ---- per-thread state -------------------------------------------------------- */
+
+/* The native function (pyffi_embed_function) running on this thread. */
+typedef struct frame {
+    struct frame *up;
+    PyObject *pending; /* set by pyffi_embed_raise: raised when the function returns */
+    PyObject *last;    /* the exception behind the last PYFFI_PYTHON in this frame */
+} frame;
+
+typedef struct table table;
+
+static _Thread_local struct {
+    PyInterpreterState *interp; /* the interpreter `table` belongs to */
+    table *table;
+    frame *frame;
+    char type[256];
+    char message[4096];
+    char traceback[16384];
+} tls;
+
+/* ---- start-up ----------------------------------------------------------------- */
+
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int started; /* 1 once Python ran for pyffi: never started again after finalization */
+
+/* Copy UTF-8 text into a fixed buffer, cut at a character boundary. */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--; /* src[n] starts a character: cut before it */
+    }
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+/* The current exception, normalized, with its traceback attached (a new reference). */
+static PyObject *fetch_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    if (!type)
+        return NULL;
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (tb && value)
+        PyException_SetTraceback(value, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return value;
+#endif
+}
+
+/* Make @p exc (stolen) the current exception. */
+static void restore_exception(PyObject *exc)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, PyException_GetTraceback(exc));
+#endif
+}
+
+/* str(o) into a fixed buffer ("<unprintable ...>" if that raises). */
+static void copy_str(char *dst, size_t cap, PyObject *o)
+{
+    PyObject *s = o ? PyObject_Str(o) : NULL;
+    const char *u = s ? PyUnicode_AsUTF8(s) : NULL;
+    if (!u) {
+        PyErr_Clear();
+        u = "<unprintable>";
+    }
+    copy_text(dst, cap, u);
+    Py_XDECREF(s);
+}
+
+/*
+ * The current Python exception as PYFFI_PYTHON: its type, message and
+ * traceback in this thread's buffers; kept in the running native function's
+ * frame (to re-raise it there). GIL held.
+ */
+static pyffi_status python_failed(const char *who)
+{
+    PyObject *exc = fetch_exception();
+    if (!exc) /* a C API call failed without setting one: never expected */
+        return pyffi__fail(PYFFI_PYTHON, "%s: failed without a Python exception", who);
+    PyObject *qualname = PyObject_GetAttrString((PyObject *)Py_TYPE(exc), "__qualname__");
+    copy_str(tls.type, sizeof tls.type, qualname);
+    Py_XDECREF(qualname);
+    copy_str(tls.message, sizeof tls.message, exc);
+    tls.traceback[0] = 0;
+    PyObject *tb = PyException_GetTraceback(exc);
+    PyObject *mod = PyImport_ImportModule("traceback");
+    PyObject *lines = mod ? PyObject_CallMethod(mod, "format_exception", "OOO", (PyObject *)Py_TYPE(exc), exc,
+                                      tb ? tb : Py_None)
+                : NULL;
+    PyObject *empty = lines ? PyUnicode_FromString("") : NULL;
+    PyObject *text = empty ? PyUnicode_Join(empty, lines) : NULL;
+    copy_str(tls.traceback, sizeof tls.traceback, text);
+    Py_XDECREF(text);
+    Py_XDECREF(empty);
+    Py_XDECREF(lines);
+    Py_XDECREF(mod);
+    Py_XDECREF(tb);
+    PyErr_Clear();
+    if (tls.frame)
+        Py_XSETREF(tls.frame->last, exc);
+    else
+        Py_DECREF(exc);
+    return pyffi__fail(PYFFI_PYTHON, "%s: %s: %s", who, tls.type, tls.message);
+}
+
+const char *pyffi_embed_error_type(void) { return tls.type; }
+const char *pyffi_embed_error_message(void) { return tls.message; }
+const char *pyffi_embed_error_traceback(void) { return tls.traceback; }
+
+/* The directory holding the pyffi package this library lives in, if it is one. */
+static PyObject *package_parent(void)
+{
+    Dl_info info;
+    if (!dladdr(&start_lock, &info) /* any address inside this library */ || !info.dli_fname)
+        return NULL;
+    char path[4096];
+    copy_text(path, sizeof path, info.dli_fname);
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        return NULL;
+    *slash = 0; /* .../site-packages/pyffi */
+    char init[4200];
+    snprintf(init, sizeof init, "%s/__init__.py", path);
+    struct stat st;
+    slash = strrchr(path, '/');
+    if (stat(init, &st) != 0 || !slash)
+        return NULL;
+    *slash = 0; /* .../site-packages */
+    return PyUnicode_DecodeFSDefault(path);
+}
+
+/* Prepend @p options' paths to sys.path. GIL held. */
+static pyffi_status add_paths(const pyffi_embed_options *options)
+{
+    if (!options || options->npaths == 0)
+        return PYFFI_OK;
+    if (!options->paths)
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT, "pyffi_embed_start: paths is NULL, npaths %zu",
+                           options->npaths);
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
+    if (!path || !PyList_Check(path))
+        return pyffi__fail(PYFFI_PYTHON, "pyffi_embed_start: sys.path is not a list");
+    for (size_t k = 0; k < options->npaths; k++) {
+        if (!options->paths[k])
+            return pyffi__fail(PYFFI_INVALID_ARGUMENT, "pyffi_embed_start: paths[%zu] is NULL", k);
+        PyObject *p = PyUnicode_DecodeFSDefault(options->paths[k]);
+        int rc = p ? PyList_Insert(path, (Py_ssize_t)k, p) : -1;
+        Py_XDECREF(p);
+        if (rc < 0)
+            return python_failed("pyffi_embed_start");
+    }
+    return PYFFI_OK;
+}
+
+/* Python starts here, with the start lock held. */
+static pyffi_status initialize(const pyffi_embed_options *options)
+{
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.use_environment = options ? options->use_environment != 0 : 1;
+    config.parse_argv = 0;
+    config.install_signal_handlers = 0; /* SIGINT stays the program's */
+    PyStatus st = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st))
+        return pyffi__fail(PYFFI_PYTHON, "pyffi_embed_start: Python did not start: %s%s%s",
+                           st.func ? st.func : "", st.func ? ": " : "",
+                           st.err_msg ? st.err_msg : "unknown error");
+    /* The site-packages holding pyffi (a venv's, say) imports like the stdlib. */
+    PyObject *dir = package_parent(), *site = NULL, *r = NULL;
+    if (dir) {
+        site = PyImport_ImportModule("site");
+        r = site ? PyObject_CallMethod(site, "addsitedir", "O", dir) : NULL;
+    }
+    pyffi_status status = dir && !r ? python_failed("pyffi_embed_start: site.addsitedir") : PYFFI_OK;
+    Py_XDECREF(r);
+    Py_XDECREF(site);
+    Py_XDECREF(dir);
+    PyErr_Clear();
+    PyEval_SaveThread(); /* every call takes the GIL with PyGILState_Ensure */
+    return status;
+}
+
+static pyffi_status start(const pyffi_embed_options *options)
+{
+    pyffi_status status = PYFFI_OK;
+    pthread_mutex_lock(&start_lock);
+    if (!Py_IsInitialized()) {
+        if (atomic_load(&started))
+            status = pyffi__fail(PYFFI_PYTHON, "pyffi_embed: Python has been finalized; "
+                                               "pyffi does not start it again");
+        else
+            status = initialize(options);
+    }
+    if (status == PYFFI_OK)
+        atomic_store(&started, 1);
+    pthread_mutex_unlock(&start_lock);
+    return status;
+}
+
+pyffi_status pyffi_embed_start(const pyffi_embed_options *options)
+{
+    pyffi_status status = start(options);
+    if (status != PYFFI_OK || !options || options->npaths == 0)
+        return status;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    status = add_paths(options);
+    PyGILState_Release(gil);
+    return status;
+}
+
+static inline pyffi_status running(void)
+{
+    if (atomic_load_explicit(&started, memory_order_relaxed) && Py_IsInitialized())
+        return PYFFI_OK;
+    return start(NULL);
+}
+
+pyffi_status pyffi_embed_enter(pyffi_embed_scope *out)
+{
+    if (!out)
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT, "pyffi_embed_enter: out is NULL");
+    pyffi_status status = running();
+    if (status == PYFFI_OK)
+        out->gil = (int)PyGILState_Ensure();
+    return status;
+}
+
+void pyffi_embed_leave(pyffi_embed_scope scope)
+{
+    PyGILState_Release((PyGILState_STATE)scope.gil);
+}
+
+/* Every entry point: Python running, the GIL taken (a counter bump inside a scope). */
+#define ENTER(name)                                                        \
+    static const char who_[] = name;                                       \
+    {                                                                      \
+        pyffi_status st_ = running();                                      \
+        if (st_ != PYFFI_OK)                                               \
+            return st_;                                                    \
+    }                                                                      \
+    PyGILState_STATE gil_ = PyGILState_Ensure()
+#define LEAVE(status)                                                      \
+    do {                                                                   \
+        pyffi_status s_ = (status);                                        \
+        PyGILState_Release(gil_);                                          \
+        return s_;                                                         \
+    } while (0)
+#define NEED(p)                                                            \
+    do {                                                                   \
+        if (!(p))                                                          \
+            LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: " #p " is NULL", who_)); \
+    } while (0)
+
+/* ---- the handle table ----------------------------------------------------------- */
+
+typedef struct slot {
+    PyObject *obj;  /* NULL: free */
+    uint32_t gen;   /* bumped on release: a stale handle fails the check */
+    uint32_t next;  /* free list: index + 1, 0 ends it */
+} slot;
+
+struct table {
+    slot *slots;
+    uint32_t len, cap, free_head;
+};
+
+static const char TABLE_KEY[] = "pyffi.embed.table";
+
+static void table_destroy(PyObject *capsule)
+{
+    table *t = PyCapsule_GetPointer(capsule, TABLE_KEY);
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < t->len; i++)
+        Py_XDECREF(t->slots[i].obj);
+    free(t->slots);
+    free(t);
+    if (tls.table == t)
+        tls.table = NULL;
+}
+
+/* This interpreter's table, made on first use. GIL held. */
+static table *get_table(void)
+{
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    if (tls.table && tls.interp == interp)
+        return tls.table;
+    PyObject *dict = PyInterpreterState_GetDict(interp); /* borrowed */
+    if (!dict)
+        return NULL;
+    PyObject *cap = PyDict_GetItemString(dict, TABLE_KEY); /* borrowed */
+    table *t;
+    if (cap) {
+        t = PyCapsule_GetPointer(cap, TABLE_KEY);
+    } else {
+        t = calloc(1, sizeof *t);
+        cap = t ? PyCapsule_New(t, TABLE_KEY, table_destroy) : NULL;
+        if (!cap) {
+            free(t);
+            PyErr_Clear();
+            return NULL;
+        }
+        int rc = PyDict_SetItemString(dict, TABLE_KEY, cap);
+        Py_DECREF(cap); /* on failure this frees t */
+        if (rc < 0) {
+            PyErr_Clear();
+            return NULL;
+        }
+    }
+    tls.interp = interp;
+    tls.table = t;
+    return t;
+}
+
+/* A new handle owning @p obj (a new reference, stolen even on failure). GIL held. */
+static pyffi_status handle_new(pyffi_obj *out, PyObject *obj, const char *who)
+{
+    table *t = get_table();
+    if (!t) {
+        Py_DECREF(obj);
+        return pyffi__fail(PYFFI_NOMEM, "%s: no memory for the handle table", who);
+    }
+    uint32_t i;
+    if (t->free_head) {
+        i = t->free_head - 1;
+        t->free_head = t->slots[i].next;
+    } else {
+        if (t->len == t->cap) {
+            if (t->cap >= UINT32_MAX / 2) {
+                Py_DECREF(obj);
+                return pyffi__fail(PYFFI_NOMEM, "%s: %u handles are live, the most there can be",
+                                   who, t->len);
+            }
+            uint32_t cap = t->cap ? t->cap * 2 : 256;
+            slot *s = realloc(t->slots, cap * sizeof *s);
+            if (!s) {
+                Py_DECREF(obj);
+                return pyffi__fail(PYFFI_NOMEM, "%s: no memory for %u handles", who, cap);
+            }
+            t->slots = s;
+            t->cap = cap;
+        }
+        i = t->len++;
+        t->slots[i].gen = 1;
+    }
+    t->slots[i].obj = obj;
+    t->slots[i].next = 0;
+    *out = ((uint64_t)t->slots[i].gen << 32) | (uint64_t)(i + 1);
+    return PYFFI_OK;
+}
+
+/* The live slot of @p h, or NULL with the failure recorded. GIL held. */
+static slot *handle_slot(pyffi_obj h, const char *who)
+{
+    table *t = get_table();
+    uint32_t i = (uint32_t)(h & 0xffffffffu), gen = (uint32_t)(h >> 32);
+    if (!t || i == 0 || i > t->len || t->slots[i - 1].gen != gen || !t->slots[i - 1].obj) {
+        pyffi__fail(PYFFI_INVALID_ARGUMENT,
+                    "%s: handle 0x%llx is not a live Python object (released, or never made by pyffi)",
+                    who, (unsigned long long)h);
+        return NULL;
+    }
+    return &t->slots[i - 1];
+}
+
+static PyObject *handle_get(pyffi_obj h, const char *who) /* borrowed */
+{
+    slot *s = handle_slot(h, who);
+    return s ? s->obj : NULL;
+}
+
+/* Empty the slot of a live handle and return its reference (the caller's now). */
+static PyObject *handle_take(pyffi_obj h, const char *who)
+{
+    slot *s = handle_slot(h, who);
+    if (!s)
+        return NULL;
+    table *t = tls.table;
+    PyObject *o = s->obj;
+    s->obj = NULL;
+    s->gen = s->gen == UINT32_MAX ? 1 : s->gen + 1;
+    s->next = t->free_head;
+    t->free_head = (uint32_t)(s - t->slots) + 1;
+    return o;
+}
+
+pyffi_status pyffi_embed_release(pyffi_obj obj)
+{
+    if (obj == 0)
+        return PYFFI_OK;
+    ENTER("pyffi_embed_release");
+    PyObject *o = handle_take(obj, who_);
+    if (!o)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    Py_DECREF(o); /* may run __del__, which may use handles: the slot is free already */
+    LEAVE(PYFFI_OK);
+}
+
+pyffi_status pyffi_embed_dup(pyffi_obj *out, pyffi_obj obj)
+{
+    ENTER("pyffi_embed_dup");
+    NEED(out);
+    PyObject *o = handle_get(obj, who_);
+    LEAVE(o ? handle_new(out, Py_NewRef(o), who_) : PYFFI_INVALID_ARGUMENT);
+}
+
+/* ---- text in -------------------------------------------------------------------- */
+
+/* str from UTF-8, or NULL with PYFFI_UTF8 naming the offset in *status. GIL held. */
+static PyObject *decode(const char *s, size_t len, pyffi_status *status, const char *who)
+{
+    if (len > PY_SSIZE_T_MAX) {
+        *status = pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: length %zu is too large", who, len);
+        return NULL;
+    }
+    PyObject *u = PyUnicode_DecodeUTF8(s, (Py_ssize_t)len, "strict");
+    if (u)
+        return u;
+    PyObject *exc = fetch_exception();
+    Py_ssize_t at = -1;
+    if (exc && PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_UnicodeDecodeError) &&
+        PyUnicodeDecodeError_GetStart(exc, &at) == 0) {
+        *status = pyffi__fail(PYFFI_UTF8, "%s: invalid UTF-8 at byte offset %zd", who, at);
+        Py_DECREF(exc);
+        return NULL;
+    }
+    if (exc)
+        restore_exception(exc);
+    *status = python_failed(who);
+    return NULL;
+}
+
+/* ---- running code --------------------------------------------------------------- */
+
+/* The namespace of module @p module (borrowed), created if needed. GIL held. */
+static PyObject *namespace(const char *module)
+{
+    PyObject *mod = PyImport_AddModule(module ? module : "__main__"); /* borrowed */
+    if (!mod)
+        return NULL;
+    PyObject *d = PyModule_GetDict(mod);
+    if (!PyDict_GetItemString(d, "__builtins__") &&
+        PyDict_SetItemString(d, "__builtins__", PyEval_GetBuiltins()) < 0)
+        return NULL;
+    return d;
+}
+
+static pyffi_status run(pyffi_obj *out, const char *module, const char *src, size_t len, int mode,
+                        const char *who)
+{
+    if (!src && len)
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: src is NULL, len %zu", who, len);
+    if (len && memchr(src, 0, len))
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: the source holds a NUL byte at offset %zu",
+                           who, (size_t)((const char *)memchr(src, 0, len) - src));
+    if (len > PY_SSIZE_T_MAX - 1)
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: length %zu is too large", who, len);
+    PyObject *copy = PyBytes_FromStringAndSize(src, (Py_ssize_t)len); /* NUL-terminated */
+    PyObject *d = copy ? namespace(module) : NULL;
+    PyObject *code = d ? Py_CompileString(PyBytes_AS_STRING(copy), "<pyffi_embed>", mode) : NULL;
+    PyObject *r = code ? PyEval_EvalCode(code, d, d) : NULL;
+    Py_XDECREF(code);
+    Py_XDECREF(copy);
+    if (!r)
+        return python_failed(who);
+    if (out)
+        return handle_new(out, r, who);
+    Py_DECREF(r);
+    return PYFFI_OK;
+}
+
+pyffi_status pyffi_embed_run(const char *module, const char *src, size_t len)
+{
+    ENTER("pyffi_embed_run");
+    LEAVE(run(NULL, module, src, len, Py_file_input, who_));
+}
+
+pyffi_status pyffi_embed_eval(pyffi_obj *out, const char *module, const char *src, size_t len)
+{
+    ENTER("pyffi_embed_eval");
+    NEED(out);
+    LEAVE(run(out, module, src, len, Py_eval_input, who_));
+}
+
+pyffi_status pyffi_embed_import(pyffi_obj *out, const char *name, size_t len)
+{
+    ENTER("pyffi_embed_import");
+    NEED(out);
+    NEED(name);
+    pyffi_status status;
+    PyObject *n = decode(name, len, &status, who_);
+    if (!n)
+        LEAVE(status);
+    PyObject *m = PyImport_Import(n);
+    Py_DECREF(n);
+    LEAVE(m ? handle_new(out, m, who_) : python_failed(who_));
+}
+
+pyffi_status pyffi_embed_getattr(pyffi_obj *out, pyffi_obj obj, const char *name, size_t len)
+{
+    ENTER("pyffi_embed_getattr");
+    NEED(out);
+    NEED(name);
+    PyObject *o = handle_get(obj, who_);
+    if (!o)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    pyffi_status status;
+    PyObject *n = decode(name, len, &status, who_);
+    if (!n)
+        LEAVE(status);
+    PyObject *a = PyObject_GetAttr(o, n);
+    Py_DECREF(n);
+    LEAVE(a ? handle_new(out, a, who_) : python_failed(who_));
+}
+
+pyffi_status pyffi_embed_call(pyffi_obj *out, pyffi_obj fn, const pyffi_obj *args, size_t nargs,
+                              pyffi_obj kwargs)
+{
+    ENTER("pyffi_embed_call");
+    NEED(out);
+    if (nargs && !args)
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: args is NULL, nargs %zu", who_, nargs));
+    PyObject *f = handle_get(fn, who_);
+    if (!f)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    PyObject *kw = NULL;
+    if (kwargs) {
+        kw = handle_get(kwargs, who_);
+        if (!kw)
+            LEAVE(PYFFI_INVALID_ARGUMENT);
+        if (!PyDict_Check(kw))
+            LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: kwargs: expected dict, got %s", who_,
+                              Py_TYPE(kw)->tp_name));
+    }
+    /* The arguments as a borrowed vector (vectorcall needs no tuple). */
+    PyObject *small[8], **vec = small;
+    if (nargs > 8) {
+        if (nargs > PY_SSIZE_T_MAX / sizeof *vec)
+            LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: nargs %zu is too large", who_, nargs));
+        vec = PyMem_Malloc(nargs * sizeof *vec);
+        if (!vec)
+            LEAVE(pyffi__fail(PYFFI_NOMEM, "%s: no memory for %zu arguments", who_, nargs));
+    }
+    for (size_t k = 0; k < nargs; k++) {
+        char label[64];
+        snprintf(label, sizeof label, "%s: args[%zu]", who_, k);
+        vec[k] = handle_get(args[k], label);
+        if (!vec[k]) {
+            if (vec != small)
+                PyMem_Free(vec);
+            LEAVE(PYFFI_INVALID_ARGUMENT);
+        }
+    }
+    PyObject *r;
+    if (kw && PyDict_GET_SIZE(kw)) {
+        PyObject *tuple = PyTuple_New((Py_ssize_t)nargs);
+        for (size_t k = 0; tuple && k < nargs; k++)
+            PyTuple_SET_ITEM(tuple, (Py_ssize_t)k, Py_NewRef(vec[k]));
+        r = tuple ? PyObject_Call(f, tuple, kw) : NULL;
+        Py_XDECREF(tuple);
+    } else {
+        r = PyObject_Vectorcall(f, vec, nargs, NULL);
+    }
+    if (vec != small)
+        PyMem_Free(vec);
+    LEAVE(r ? handle_new(out, r, who_) : python_failed(who_));
+}
+
+/* ---- values from C -------------------------------------------------------------- */
+
+#define MAKE(name, expr)                                                   \
+    {                                                                      \
+        ENTER(name);                                                       \
+        NEED(out);                                                         \
+        PyObject *o_ = (expr);                                             \
+        LEAVE(o_ ? handle_new(out, o_, who_) : python_failed(who_));       \
+    }
+
+pyffi_status pyffi_embed_int64(pyffi_obj *out, int64_t v)
+    MAKE("pyffi_embed_int64", PyLong_FromLongLong(v))
+pyffi_status pyffi_embed_uint64(pyffi_obj *out, uint64_t v)
+    MAKE("pyffi_embed_uint64", PyLong_FromUnsignedLongLong(v))
+pyffi_status pyffi_embed_double(pyffi_obj *out, double v)
+    MAKE("pyffi_embed_double", PyFloat_FromDouble(v))
+pyffi_status pyffi_embed_bool(pyffi_obj *out, bool v)
+    MAKE("pyffi_embed_bool", PyBool_FromLong(v))
+pyffi_status pyffi_embed_none(pyffi_obj *out)
+    MAKE("pyffi_embed_none", Py_NewRef(Py_None))
+pyffi_status pyffi_embed_list(pyffi_obj *out)
+    MAKE("pyffi_embed_list", PyList_New(0))
+pyffi_status pyffi_embed_dict(pyffi_obj *out)
+    MAKE("pyffi_embed_dict", PyDict_New())
+
+pyffi_status pyffi_embed_str(pyffi_obj *out, const char *s, size_t len)
+{
+    ENTER("pyffi_embed_str");
+    NEED(out);
+    if (!s && len)
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: s is NULL, len %zu", who_, len));
+    pyffi_status status;
+    PyObject *u = decode(s ? s : "", len, &status, who_);
+    LEAVE(u ? handle_new(out, u, who_) : status);
+}
+
+pyffi_status pyffi_embed_bytes(pyffi_obj *out, const void *p, size_t len)
+{
+    ENTER("pyffi_embed_bytes");
+    NEED(out);
+    if (!p && len)
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: p is NULL, len %zu", who_, len));
+    if (len > PY_SSIZE_T_MAX)
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: length %zu is too large", who_, len));
+    PyObject *b = PyBytes_FromStringAndSize(p ? p : "", (Py_ssize_t)len);
+    LEAVE(b ? handle_new(out, b, who_) : python_failed(who_));
+}
+
+pyffi_status pyffi_embed_list_append(pyffi_obj list, pyffi_obj item)
+{
+    ENTER("pyffi_embed_list_append");
+    PyObject *l = handle_get(list, who_);
+    PyObject *i = l ? handle_get(item, who_) : NULL;
+    if (!i)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    if (!PyList_Check(l))
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: expected list, got %s", who_,
+                          Py_TYPE(l)->tp_name));
+    LEAVE(PyList_Append(l, i) < 0 ? python_failed(who_) : PYFFI_OK);
+}
+
+pyffi_status pyffi_embed_dict_set(pyffi_obj dict, const char *key, size_t len, pyffi_obj value)
+{
+    ENTER("pyffi_embed_dict_set");
+    NEED(key);
+    PyObject *d = handle_get(dict, who_);
+    PyObject *v = d ? handle_get(value, who_) : NULL;
+    if (!v)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    if (!PyDict_Check(d))
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: expected dict, got %s", who_,
+                          Py_TYPE(d)->tp_name));
+    pyffi_status status;
+    PyObject *k = decode(key, len, &status, who_);
+    if (!k)
+        LEAVE(status);
+    int rc = PyDict_SetItem(d, k, v);
+    Py_DECREF(k);
+    LEAVE(rc < 0 ? python_failed(who_) : PYFFI_OK);
+}
+
+/* ---- values back to C ----------------------------------------------------------- */
+
+static pyffi_status wrong_type(const char *who, const char *expected, PyObject *o)
+{
+    return pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: expected %s, got %s", who, expected,
+                       Py_TYPE(o)->tp_name);
+}
+
+/* PYFFI_OVERFLOW naming the value (its repr, cut to 100 characters). */
+static pyffi_status does_not_fit(const char *who, PyObject *o, const char *ctype)
+{
+    PyErr_Clear();
+    PyObject *r = PyObject_Repr(o);
+    const char *text = r ? PyUnicode_AsUTF8(r) : NULL;
+    PyErr_Clear();
+    char shown[128];
+    copy_text(shown, 101, text ? text : "the value");
+    if (text && strlen(text) > 100)
+        strcat(shown, "...");
+    Py_XDECREF(r);
+    return pyffi__fail(PYFFI_OVERFLOW, "%s: %s does not fit %s", who, shown, ctype);
+}
+
+/* The object of @p obj, an int (not a bool), or NULL with the failure in *status. */
+#define GET_INT(o, obj, expected)                                          \
+    PyObject *o = handle_get(obj, who_);                                   \
+    if (!o)                                                                \
+        LEAVE(PYFFI_INVALID_ARGUMENT);                                     \
+    if (!PyLong_Check(o) || PyBool_Check(o))                               \
+        LEAVE(wrong_type(who_, expected, o))
+
+pyffi_status pyffi_embed_to_int64(int64_t *out, pyffi_obj obj)
+{
+    ENTER("pyffi_embed_to_int64");
+    NEED(out);
+    GET_INT(o, obj, "int");
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow)
+        LEAVE(does_not_fit(who_, o, "int64_t"));
+    if (v == -1 && PyErr_Occurred())
+        LEAVE(python_failed(who_));
+    *out = v;
+    LEAVE(PYFFI_OK);
+}
+
+pyffi_status pyffi_embed_to_uint64(uint64_t *out, pyffi_obj obj)
+{
+    ENTER("pyffi_embed_to_uint64");
+    NEED(out);
+    GET_INT(o, obj, "int");
+    unsigned long long v = PyLong_AsUnsignedLongLong(o);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError))
+            LEAVE(does_not_fit(who_, o, "uint64_t"));
+        LEAVE(python_failed(who_));
+    }
+    *out = v;
+    LEAVE(PYFFI_OK);
+}
+
+pyffi_status pyffi_embed_to_double(double *out, pyffi_obj obj)
+{
+    ENTER("pyffi_embed_to_double");
+    NEED(out);
+    PyObject *o = handle_get(obj, who_);
+    if (!o)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    if (PyFloat_Check(o)) {
+        *out = PyFloat_AS_DOUBLE(o);
+        LEAVE(PYFFI_OK);
+    }
+    if (!PyLong_Check(o) || PyBool_Check(o))
+        LEAVE(wrong_type(who_, "float", o));
+    double v = PyLong_AsDouble(o);
+    if (v == -1.0 && PyErr_Occurred())
+        LEAVE(PyErr_ExceptionMatches(PyExc_OverflowError) ? does_not_fit(who_, o, "double")
+                                                           : python_failed(who_));
+    /* Exact only: 2**53 + 1 would silently become 2**53. */
+    PyObject *back = PyLong_FromDouble(v);
+    int same = back ? PyObject_RichCompareBool(back, o, Py_EQ) : -1;
+    Py_XDECREF(back);
+    if (same < 0)
+        LEAVE(python_failed(who_));
+    if (!same)
+        LEAVE(pyffi__fail(PYFFI_OVERFLOW, "%s: int %.17g... is not exactly a double", who_, v));
+    *out = v;
+    LEAVE(PYFFI_OK);
+}
+
+pyffi_status pyffi_embed_to_bool(bool *out, pyffi_obj obj)
+{
+    ENTER("pyffi_embed_to_bool");
+    NEED(out);
+    PyObject *o = handle_get(obj, who_);
+    if (!o)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    if (!PyBool_Check(o))
+        LEAVE(wrong_type(who_, "bool", o));
+    *out = o == Py_True;
+    LEAVE(PYFFI_OK);
+}
+
+/* A malloc'd NUL-terminated copy (freed with pyffi_string_free). */
+static pyffi_status give_copy(char **out, size_t *len, const char *p, size_t n, const char *who)
+{
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return pyffi__fail(PYFFI_NOMEM, "%s: no memory for %zu bytes", who, n + 1);
+    memcpy(copy, p, n);
+    copy[n] = 0;
+    *out = copy;
+    if (len)
+        *len = n;
+    return PYFFI_OK;
+}
+
+pyffi_status pyffi_embed_to_str(char **out, size_t *len, pyffi_obj obj)
+{
+    ENTER("pyffi_embed_to_str");
+    NEED(out);
+    PyObject *o = handle_get(obj, who_);
+    if (!o)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    if (!PyUnicode_Check(o))
+        LEAVE(wrong_type(who_, "str", o));
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(o, &n);
+    if (!u) {
+        PyObject *exc = fetch_exception();
+        Py_ssize_t at = -1;
+        if (exc && PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_UnicodeEncodeError) &&
+            PyUnicodeEncodeError_GetStart(exc, &at) == 0) {
+            Py_DECREF(exc);
+            LEAVE(pyffi__fail(PYFFI_UTF8, "%s: U+%04X at index %zd is a lone surrogate, "
+                              "not encodable as UTF-8", who_,
+                              (unsigned)PyUnicode_ReadChar(o, at), at));
+        }
+        if (exc)
+            restore_exception(exc);
+        LEAVE(python_failed(who_));
+    }
+    LEAVE(give_copy(out, len, u, (size_t)n, who_));
+}
+
+pyffi_status pyffi_embed_to_bytes(char **out, size_t *len, pyffi_obj obj)
+{
+    ENTER("pyffi_embed_to_bytes");
+    NEED(out);
+    PyObject *o = handle_get(obj, who_);
+    if (!o)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    if (PyBytes_Check(o))
+        LEAVE(give_copy(out, len, PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o), who_));
+    if (!PyObject_CheckBuffer(o) || PyUnicode_Check(o))
+        LEAVE(wrong_type(who_, "a bytes-like object", o));
+    Py_buffer view;
+    if (PyObject_GetBuffer(o, &view, PyBUF_SIMPLE) < 0) {
+        PyErr_Clear();
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: the %s's buffer is not contiguous bytes",
+                          who_, Py_TYPE(o)->tp_name));
+    }
+    pyffi_status status = give_copy(out, len, view.buf, (size_t)view.len, who_);
+    PyBuffer_Release(&view);
+    LEAVE(status);
+}
+
+/* ---- native functions called by Python ----------------------------------------- */
+
+typedef struct native {
+    PyMethodDef def;
+    pyffi_embed_native fn;
+    void *data;
+    char name[];
+} native;
+
+static const char NATIVE_KEY[] = "pyffi.embed.native";
+
+static void native_destroy(PyObject *capsule)
+{
+    free(PyCapsule_GetPointer(capsule, NATIVE_KEY));
+}
+
+static PyObject *native_call(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    native *n = PyCapsule_GetPointer(self, NATIVE_KEY);
+    if (!n)
+        return NULL;
+    pyffi_obj small[8], *handles = small;
+    if (nargs > 8 && !(handles = PyMem_Malloc((size_t)nargs * sizeof *handles)))
+        return PyErr_NoMemory();
+    Py_ssize_t made = 0;
+    for (; made < nargs; made++) {
+        if (handle_new(&handles[made], Py_NewRef(args[made]), n->name) != PYFFI_OK)
+            break;
+    }
+    frame f = {tls.frame, NULL, NULL};
+    pyffi_obj out = 0;
+    pyffi_status status = PYFFI_OK;
+    if (made == nargs) {
+        tls.frame = &f;
+        status = n->fn(&out, handles, (size_t)nargs, n->data);
+        tls.frame = f.up;
+    } else {
+        PyErr_NoMemory();
+    }
+    int released_arg = 0;
+    for (Py_ssize_t k = 0; k < made; k++) {
+        PyObject *o = handle_take(handles[k], n->name);
+        if (o)
+            Py_DECREF(o);
+        else
+            released_arg = 1;
+    }
+    if (handles != small)
+        PyMem_Free(handles);
+    PyObject *result = NULL;
+    if (made < nargs) {
+        /* MemoryError set above */
+    } else if (f.pending) {
+        restore_exception(f.pending);
+        f.pending = NULL;
+    } else if (status != PYFFI_OK) {
+        if (status == PYFFI_PYTHON && f.last) {
+            restore_exception(f.last);
+            f.last = NULL;
+        } else {
+            PyErr_Format(status == PYFFI_NOMEM ? PyExc_MemoryError : PyExc_RuntimeError,
+                         "%s: %s: %s", n->name, pyffi_status_name(status), pyffi_error_last());
+        }
+    } else if (released_arg) {
+        PyErr_Format(PyExc_RuntimeError, "%s released an argument handle; arguments are "
+                     "borrowed (pyffi_embed_dup keeps one)", n->name);
+    } else if (out) {
+        result = handle_take(out, n->name);
+        if (!result)
+            PyErr_Format(PyExc_RuntimeError, "%s returned handle 0x%llx, which is not live: %s",
+                         n->name, (unsigned long long)out, pyffi_error_last());
+        out = 0;
+    } else {
+        result = Py_NewRef(Py_None);
+    }
+    if (out) { /* a result made on a failure path: not leaked */
+        PyObject *o = handle_take(out, n->name);
+        Py_XDECREF(o);
+    }
+    Py_XDECREF(f.pending);
+    Py_XDECREF(f.last);
+    return result;
+}
+
+pyffi_status pyffi_embed_function(pyffi_obj *out, const char *name, pyffi_embed_native fn,
+                                  void *data)
+{
+    ENTER("pyffi_embed_function");
+    NEED(out);
+    NEED(name);
+    NEED(fn);
+    size_t len = strlen(name);
+    native *n = malloc(sizeof *n + len + 1);
+    if (!n)
+        LEAVE(pyffi__fail(PYFFI_NOMEM, "%s: no memory", who_));
+    memcpy(n->name, name, len + 1);
+    n->def.ml_name = n->name;
+    n->def.ml_meth = (PyCFunction)(void (*)(void))native_call;
+    n->def.ml_flags = METH_FASTCALL;
+    n->def.ml_doc = NULL;
+    n->fn = fn;
+    n->data = data;
+    PyObject *cap = PyCapsule_New(n, NATIVE_KEY, native_destroy);
+    if (!cap) {
+        free(n);
+        LEAVE(python_failed(who_));
+    }
+    PyObject *f = PyCFunction_NewEx(&n->def, cap, NULL);
+    Py_DECREF(cap); /* the function holds it, and so the PyMethodDef */
+    LEAVE(f ? handle_new(out, f, who_) : python_failed(who_));
+}
+
+/* builtins.NAME, or module.Class for a dotted name (a new reference), or NULL. */
+static PyObject *exception_class(const char *type_name)
+{
+    const char *dot = strrchr(type_name, '.');
+    PyObject *cls;
+    if (dot) {
+        PyObject *mod = PyImport_ImportModule("importlib");
+        PyObject *modname = PyUnicode_FromStringAndSize(type_name, dot - type_name);
+        PyObject *m = mod && modname ? PyObject_CallMethod(mod, "import_module", "O", modname) : NULL;
+        cls = m ? PyObject_GetAttrString(m, dot + 1) : NULL;
+        Py_XDECREF(m);
+        Py_XDECREF(modname);
+        Py_XDECREF(mod);
+    } else {
+        cls = PyDict_GetItemString(PyEval_GetBuiltins(), type_name);
+        Py_XINCREF(cls);
+    }
+    PyErr_Clear();
+    if (cls && !PyExceptionClass_Check(cls))
+        Py_CLEAR(cls);
+    return cls;
+}
+
+pyffi_status pyffi_embed_raise(const char *type_name, const char *message)
+{
+    ENTER("pyffi_embed_raise");
+    NEED(type_name);
+    NEED(message);
+    if (!tls.frame)
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: no native function called by Python "
+                          "runs on this thread", who_));
+    PyObject *cls = exception_class(type_name);
+    if (!cls)
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: '%s' is not an exception class", who_,
+                          type_name));
+    pyffi_status status;
+    PyObject *msg = decode(message, strlen(message), &status, who_);
+    PyObject *exc = msg ? PyObject_CallOneArg(cls, msg) : NULL;
+    Py_DECREF(cls);
+    Py_XDECREF(msg);
+    if (!msg)
+        LEAVE(status);
+    if (!exc)
+        LEAVE(python_failed(who_));
+    Py_XSETREF(tls.frame->pending, exc);
+    LEAVE(PYFFI_OK);
+}

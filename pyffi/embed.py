@@ -1,0 +1,146 @@
+"""The embedding library: native programs calling Python (``include/pyffi_embed.h``).
+
+``libpyffi_embed.so`` is installed in this package. A C or Rust program
+links it to start Python, run code, import modules, call Python callables
+with native values and read the results back; see the README's "Embedding"
+section. This module says where the files are and what a build needs::
+
+    $ cc prog.c $(python -m pyffi --cflags --libs)
+
+>>> import os
+>>> os.path.isfile(os.path.join(include_dir(), "pyffi_embed.h"))
+True
+>>> "-lpyffi_embed" in libs()
+True
+
+It also opens the library in cffi ABI mode over declarations generated from
+that header (``_embed_cdef.h``, never written by hand), for Python code that
+talks to native code using pyffi handles, and for tests. Opened inside a
+Python process, the library uses that process's interpreter:
+
+>>> from pyffi.embed import ffi, lib
+>>> h = ffi.new("pyffi_obj *")
+>>> lib.pyffi_embed_eval(h, ffi.NULL, b"6 * 7", 5) == lib.PYFFI_OK
+True
+>>> n = ffi.new("int64_t *")
+>>> lib.pyffi_embed_to_int64(n, h[0]), n[0]
+(0, 42)
+>>> lib.pyffi_embed_release(h[0])
+0
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import sysconfig
+from typing import Any
+
+import cffi
+
+__all__ = ["cflags", "ffi", "include_dir", "lib", "library_path", "libs", "rustflags"]
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def include_dir() -> str:
+    """The directory holding ``pyffi.h`` and ``pyffi_embed.h``."""
+    return os.path.join(_HERE, "include")
+
+
+def library_path() -> str:
+    """The installed ``libpyffi_embed.so``."""
+    return os.path.join(_HERE, "libpyffi_embed.so")
+
+
+def _libpython() -> tuple[str, str]:
+    """(directory, link name) of the libpython this Python runs on, e.g. ("/usr/lib", "python3.11").
+
+    Raises RuntimeError for a Python built without a shared libpython: a native
+    program then has no library to load Python from.
+    """
+    version = sysconfig.get_config_var("LDVERSION") or sysconfig.get_config_var("py_version_short")
+    libdir = sysconfig.get_config_var("LIBDIR") or ""
+    name = f"python{version}"
+    if not sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        raise RuntimeError(
+            f"{sys.executable} was built without a shared libpython (Py_ENABLE_SHARED is 0): "
+            "native programs cannot embed it through pyffi; use a Python configured with "
+            "--enable-shared (Debian's python3 and pyenv's with PYTHON_CONFIGURE_OPTS="
+            "--enable-shared have one)"
+        )
+    if not os.path.exists(os.path.join(libdir, f"lib{name}.so")):
+        raise RuntimeError(
+            f"lib{name}.so is not in {libdir}: install the Python development files "
+            f"(Debian: apt-get install lib{name}-dev)"
+        )
+    return libdir, name
+
+
+def cflags() -> list[str]:
+    """Compiler flags: the include directory of ``pyffi_embed.h``.
+
+    The program needs none of Python's headers: the handles hide every
+    Python type.
+    """
+    return [f"-I{include_dir()}"]
+
+
+def libs() -> list[str]:
+    """Linker flags for ``libpyffi_embed.so`` and this Python's libpython, run paths included.
+
+    libpython is linked even though the program calls none of its functions
+    (``libpyffi_embed.so`` does), hence ``--no-as-needed`` around it.
+    """
+    libdir, name = _libpython()
+    return [
+        f"-L{_HERE}",
+        f"-Wl,-rpath,{_HERE}",
+        "-lpyffi_embed",
+        f"-L{libdir}",
+        f"-Wl,-rpath,{libdir}",
+        "-Wl,--push-state,--no-as-needed",
+        f"-l{name}",
+        "-Wl,--pop-state",
+    ]
+
+
+def rustflags() -> list[str]:
+    """The same for ``rustc`` (or ``RUSTFLAGS``): search paths, libraries, run paths."""
+    libdir, name = _libpython()
+    return [
+        "-L",
+        f"native={_HERE}",
+        "-l",
+        "dylib=pyffi_embed",
+        "-C",
+        f"link-arg=-Wl,-rpath,{_HERE}",
+        "-L",
+        f"native={libdir}",
+        "-C",
+        f"link-arg=-Wl,-rpath,{libdir}",
+        "-C",
+        "link-arg=-Wl,--push-state,--no-as-needed",
+        "-C",
+        f"link-arg=-l{name}",
+        "-C",
+        "link-arg=-Wl,--pop-state",
+    ]
+
+
+@functools.lru_cache(maxsize=None)
+def _open() -> tuple[cffi.FFI, Any]:
+    ffi = cffi.FFI()
+    with open(os.path.join(_HERE, "_embed_cdef.h"), encoding="utf-8") as f:
+        ffi.cdef(f.read())
+    return ffi, ffi.dlopen(library_path())
+
+
+def __getattr__(name: str) -> Any:
+    """``ffi`` and ``lib`` are made on first use: importing this module opens nothing."""
+    if name == "ffi":
+        return _open()[0]
+    if name == "lib":
+        return _open()[1]
+    raise AttributeError(f"module 'pyffi.embed' has no attribute {name!r}")
