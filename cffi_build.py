@@ -88,8 +88,12 @@ def check_names(cdef: str, functions: list[str]) -> None:
     names = set(functions)
     names |= set(re.findall(r"\b(?:struct|enum|union)\s+(\w+)", cdef))
     names |= set(re.findall(r"\b(\w+)\s*=", cdef))  # enum constants
-    # Typedef names: the last word of each top-level statement (bodies removed).
-    for statement in re.sub(r"\{[^{}]*\}", "{}", cdef).split(";"):
+    # Typedef names: the last word of each top-level statement (bodies removed,
+    # nested ones first).
+    flat, previous = cdef, None
+    while flat != previous:
+        previous, flat = flat, re.sub(r"\{[^{}]*\}", "", flat)
+    for statement in flat.split(";"):
         if statement.strip().startswith("typedef"):
             names |= set(re.findall(r"(\w+)\s*$", statement))
     bad = sorted(n for n in names if not n.lower().startswith("pyffi_"))

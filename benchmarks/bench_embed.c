@@ -1,8 +1,16 @@
-/* WIP (issue 18): a Python add(a, b) called from C, through pyffi's embedding API and through
- * the raw CPython C API, in the same program. Build by hand (see lib/embed.c). */
+/*
+ * A Python add(a, b) called from C, per call, through pyffi's embedding API
+ * and through the raw CPython C API, in the same program (the same
+ * interpreter, interleaved rounds). benchmarks/bench_embed.py builds and
+ * runs it and prints the table; by hand:
+ *   cc -O2 bench_embed.c $(python -m pyffi --cflags --libs) $(python3-config --includes)
+ *   ./a.out CALLS ROUNDS     -> one line per round and way: "<way> <ns per call>"
+ */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,62 +20,96 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int main(void)
+static int64_t sink; /* results are summed so no call can be optimised away */
+
+/* One call through pyffi: two ints, the call, the result back, three releases. */
+static int pyffi_add(pyffi_obj add, int64_t a, int64_t b)
 {
-    const char *code = "def add(a, b):\n    return a + b\n";
-    pyffi_obj mod, add;
-    if (pyffi_embed_run(NULL, code, strlen(code)) || pyffi_embed_import(&mod, "__main__", 8) ||
-        pyffi_embed_getattr(&add, mod, "add", 3))
+    pyffi_obj args[2], r;
+    int64_t v;
+    if (pyffi_embed_int64(&args[0], a) || pyffi_embed_int64(&args[1], b) ||
+        pyffi_embed_call(&r, add, args, 2, 0) || pyffi_embed_to_int64(&v, r))
         return 1;
-    enum { N = 200000 };
-    double best_pyffi = 1e9, best_raw = 1e9;
-    for (int round = 0; round < 7; round++) {
+    sink += v;
+    return pyffi_embed_release(args[0]) || pyffi_embed_release(args[1]) ||
+           pyffi_embed_release(r);
+}
+
+int main(int argc, char **argv)
+{
+    long calls = argc > 1 ? atol(argv[1]) : 200000, rounds = argc > 2 ? atol(argv[2]) : 7;
+    const char code[] = "def add(a, b):\n    return a + b\n";
+    pyffi_obj add;
+    if (pyffi_embed_run(NULL, code, sizeof code - 1) || pyffi_embed_eval(&add, NULL, "add", 3)) {
+        fprintf(stderr, "bench_embed: %s\n", pyffi_error_last());
+        return 1;
+    }
+    PyGILState_STATE g = PyGILState_Ensure();
+    PyObject *f = PyObject_GetAttrString(PyImport_AddModule("__main__"), "add");
+    PyGILState_Release(g);
+    for (long round = 0; round < rounds; round++) {
+        /* raw: what a C program writes by hand, one GIL round trip per call */
         double t = now();
-        int64_t sum = 0;
-        for (int64_t k = 0; k < N; k++) {
-            pyffi_obj a, b, r;
-            int64_t v;
-            pyffi_embed_int64(&a, k);
-            pyffi_embed_int64(&b, 1);
-            pyffi_obj args[2] = {a, b};
-            pyffi_embed_call(&r, add, args, 2, 0);
-            pyffi_embed_to_int64(&v, r);
-            sum += v;
-            pyffi_embed_release(a);
-            pyffi_embed_release(b);
-            pyffi_embed_release(r);
-        }
-        double dt = (now() - t) / N;
-        if (dt < best_pyffi)
-            best_pyffi = dt;
-        PyGILState_STATE g = PyGILState_Ensure();
-        PyObject *m = PyImport_AddModule("__main__");
-        PyObject *f = PyObject_GetAttrString(m, "add");
-        PyGILState_Release(g);
-        t = now();
-        for (long long k = 0; k < N; k++) {
+        for (long k = 0; k < calls; k++) {
             g = PyGILState_Ensure();
-            PyObject *r = PyObject_CallFunction(f, "LL", k, 1LL);
-            sum += PyLong_AsLongLong(r);
+            PyObject *r = PyObject_CallFunction(f, "LL", (long long)k, 1LL);
+            sink += PyLong_AsLongLong(r);
             Py_DECREF(r);
             PyGILState_Release(g);
         }
-        dt = (now() - t) / N;
-        if (dt < best_raw)
-            best_raw = dt;
+        printf("raw %.1f\n", (now() - t) / (double)calls * 1e9);
+
+        /* pyffi, one step: native values in and out, one GIL round trip */
+        t = now();
+        for (long k = 0; k < calls; k++) {
+            pyffi_embed_value args[2] = {{PYFFI_EMBED_INT64, {.i64 = k}},
+                                         {PYFFI_EMBED_INT64, {.i64 = 1}}}, r;
+            if (pyffi_embed_call_values(&r, PYFFI_EMBED_INT64, add, args, 2))
+                return 1;
+            sink += r.as.i64;
+        }
+        printf("values %.1f\n", (now() - t) / (double)calls * 1e9);
+
+        /* pyffi, a scope per call: the same single GIL round trip */
+        t = now();
+        for (long k = 0; k < calls; k++) {
+            pyffi_embed_scope scope;
+            if (pyffi_embed_enter(&scope) || pyffi_add(add, k, 1))
+                return 1;
+            pyffi_embed_leave(scope);
+        }
+        printf("scope %.1f\n", (now() - t) / (double)calls * 1e9);
+
+        /* pyffi, no scope: each of the 7 functions takes the GIL itself */
+        t = now();
+        for (long k = 0; k < calls; k++)
+            if (pyffi_add(add, k, 1))
+                return 1;
+        printf("plain %.1f\n", (now() - t) / (double)calls * 1e9);
+
+        /* both with the GIL held across the whole loop: the calls' own cost */
         g = PyGILState_Ensure();
-        Py_DECREF(f);
+        t = now();
+        for (long k = 0; k < calls; k++) {
+            PyObject *r = PyObject_CallFunction(f, "LL", (long long)k, 1LL);
+            sink += PyLong_AsLongLong(r);
+            Py_DECREF(r);
+        }
+        printf("raw_held %.1f\n", (now() - t) / (double)calls * 1e9);
+        t = now();
+        for (long k = 0; k < calls; k++)
+            if (pyffi_add(add, k, 1))
+                return 1;
+        printf("pyffi_held %.1f\n", (now() - t) / (double)calls * 1e9);
         PyGILState_Release(g);
-        if (sum < 0)
-            return 1;
+        fflush(stdout);
     }
-    printf("add(a, b) from C, best of 7 rounds of %d calls\n", N);
-    printf("  pyffi embedding API (2 ints, call, to_int64, 3 releases): %7.0f ns  %.2fx\n",
-           best_pyffi * 1e9, best_pyffi / best_raw);
-    printf("  raw C API (PyGILState_Ensure + PyObject_CallFunction + PyLong_AsLongLong): %7.0f ns  1.00x\n",
-           best_raw * 1e9);
-    return 0;
+    g = PyGILState_Ensure();
+    Py_DECREF(f);
+    PyGILState_Release(g);
+    pyffi_embed_release(add);
+    return sink == 42; /* never: keeps sink alive */
 }

@@ -30,10 +30,11 @@
  *  - A Python exception is PYFFI_PYTHON plus, on that thread, its type name,
  *    message and formatted traceback.
  *  - The interpreter starts on the first call (or pyffi_embed_start()), with
- *    the environment's PYTHONPATH, without Python's signal handlers (the
- *    program keeps SIGINT), and with the site-packages directory that holds
- *    this library (so a venv's packages import). It runs until the process
- *    exits. A program that already runs Python (or a Python process loading
+ *    the environment's PYTHONPATH and without Python's signal handlers (the
+ *    program keeps SIGINT). Installed in a venv, this library starts Python
+ *    as that venv's python3 would (its sys.prefix and packages); elsewhere
+ *    the site-packages holding it is added to sys.path. It runs until the
+ *    process exits. A program that already runs Python (or a Python process loading
  *    this library) uses that interpreter.
  */
 #ifndef PYFFI_EMBED_H
@@ -234,6 +235,57 @@ PYFFI_API pyffi_status pyffi_embed_to_str(char **out, size_t *len, pyffi_obj obj
  * Ownership: *out is the caller's, freed with pyffi_string_free().
  */
 PYFFI_API pyffi_status pyffi_embed_to_bytes(char **out, size_t *len, pyffi_obj obj);
+
+/* ------------------------------------------------------------------------ */
+/* One-shot calls with native values                                         */
+/* ------------------------------------------------------------------------ */
+
+/** What a ::pyffi_embed_value holds. */
+typedef enum pyffi_embed_kind {
+    PYFFI_EMBED_INT64 = 1, /**< as.i64: an int */
+    PYFFI_EMBED_UINT64,    /**< as.u64: an int */
+    PYFFI_EMBED_DOUBLE,    /**< as.f64: a float */
+    PYFFI_EMBED_BOOL,      /**< as.b: True or False */
+    PYFFI_EMBED_NONE,      /**< nothing: None */
+    PYFFI_EMBED_STR,       /**< as.text: UTF-8 text, a str */
+    PYFFI_EMBED_BYTES,     /**< as.text: bytes */
+    PYFFI_EMBED_OBJECT     /**< as.obj: a handle, any object */
+} pyffi_embed_kind;
+
+/** A native value passed to or returned from pyffi_embed_call_values(). */
+typedef struct pyffi_embed_value {
+    pyffi_embed_kind kind;
+    union {
+        int64_t i64;
+        uint64_t u64;
+        double f64;
+        bool b;
+        struct {
+            const char *ptr;
+            size_t len;
+        } text;
+        pyffi_obj obj;
+    } as;
+} pyffi_embed_value;
+
+/**
+ * @p fn(*args) in one step, the GIL taken once: each argument is made from
+ * its native value, and the result is read back as kind @p want, with the
+ * same checks as the pyffi_embed_to_*() readers (PYFFI_EMBED_NONE: the
+ * result must be None). What PyObject_CallFunction(fn, "LL", a, b) plus a
+ * conversion does with the raw C API, with no handle to release.
+ *
+ * @param args at most 16 values (more: use handles and pyffi_embed_call()).
+ * @return PYFFI_OK; PYFFI_PYTHON if the call raised; PYFFI_OVERFLOW or
+ *         PYFFI_INVALID_ARGUMENT if the result is not a @p want.
+ * Ownership: the caller keeps @p args (their text and handles). For
+ * PYFFI_EMBED_STR and PYFFI_EMBED_BYTES, out->as.text.ptr is the caller's,
+ * NUL-terminated, freed with pyffi_string_free(); for PYFFI_EMBED_OBJECT,
+ * out->as.obj is a new handle.
+ */
+PYFFI_API pyffi_status pyffi_embed_call_values(pyffi_embed_value *out, pyffi_embed_kind want,
+                                               pyffi_obj fn, const pyffi_embed_value *args,
+                                               size_t nargs);
 
 /**
  * Release a handle. Releasing 0 is a no-op.

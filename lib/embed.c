@@ -157,26 +157,52 @@ const char *pyffi_embed_error_type(void) { return tls.type; }
 const char *pyffi_embed_error_message(void) { return tls.message; }
 const char *pyffi_embed_error_traceback(void) { return tls.traceback; }
 
-/* The directory holding the pyffi package this library lives in, if it is one. */
-static PyObject *package_parent(void)
+/*
+ * The site-packages directory holding the pyffi package this library lives
+ * in, into @p dir (a C string); 0 if the library is not inside one (a build
+ * tree, say).
+ */
+static int package_parent(char *dir, size_t cap)
 {
     Dl_info info;
-    if (!dladdr(&start_lock, &info) /* any address inside this library */ || !info.dli_fname)
-        return NULL;
-    char path[4096];
-    copy_text(path, sizeof path, info.dli_fname);
-    char *slash = strrchr(path, '/');
+    if (!dladdr(&start_lock, &info) || !info.dli_fname) /* any address inside this library */
+        return 0;
+    copy_text(dir, cap, info.dli_fname);
+    char *slash = strrchr(dir, '/');
     if (!slash)
-        return NULL;
+        return 0;
     *slash = 0; /* .../site-packages/pyffi */
     char init[4200];
-    snprintf(init, sizeof init, "%s/__init__.py", path);
     struct stat st;
-    slash = strrchr(path, '/');
+    snprintf(init, sizeof init, "%s/__init__.py", dir);
+    slash = strrchr(dir, '/');
     if (stat(init, &st) != 0 || !slash)
-        return NULL;
+        return 0;
     *slash = 0; /* .../site-packages */
-    return PyUnicode_DecodeFSDefault(path);
+    return 1;
+}
+
+/*
+ * The venv whose site-packages is @p site (ROOT/lib/pythonX.Y/site-packages
+ * with ROOT/pyvenv.cfg): its ROOT/bin/python3 into @p exe, so Python starts
+ * as that venv's interpreter would (sys.prefix, its packages, not the
+ * system's). 0 if @p site is in no venv.
+ */
+static int venv_python(char *exe, size_t cap, const char *site)
+{
+    char root[4096], cfg[4200];
+    copy_text(root, sizeof root, site);
+    for (int up = 0; up < 3; up++) {
+        char *slash = strrchr(root, '/');
+        if (!slash)
+            return 0;
+        *slash = 0;
+    }
+    struct stat st;
+    snprintf(cfg, sizeof cfg, "%s/pyvenv.cfg", root);
+    if (stat(cfg, &st) != 0)
+        return 0;
+    return snprintf(exe, cap, "%s/bin/python3", root) < (int)cap;
 }
 
 /* Prepend @p options' paths to sys.path. GIL held. */
@@ -205,26 +231,35 @@ static pyffi_status add_paths(const pyffi_embed_options *options)
 /* Python starts here, with the start lock held. */
 static pyffi_status initialize(const pyffi_embed_options *options)
 {
+    char site_dir[4096], exe[4096];
+    int in_package = package_parent(site_dir, sizeof site_dir);
     PyConfig config;
     PyConfig_InitPythonConfig(&config);
     config.use_environment = options ? options->use_environment != 0 : 1;
     config.parse_argv = 0;
     config.install_signal_handlers = 0; /* SIGINT stays the program's */
-    PyStatus st = Py_InitializeFromConfig(&config);
+    PyStatus st = PyStatus_Ok();
+    if (in_package && venv_python(exe, sizeof exe, site_dir))
+        st = PyConfig_SetBytesString(&config, &config.program_name, exe);
+    if (!PyStatus_Exception(st))
+        st = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
     if (PyStatus_Exception(st))
         return pyffi__fail(PYFFI_PYTHON, "pyffi_embed_start: Python did not start: %s%s%s",
                            st.func ? st.func : "", st.func ? ": " : "",
                            st.err_msg ? st.err_msg : "unknown error");
-    /* The site-packages holding pyffi (a venv's, say) imports like the stdlib. */
-    PyObject *dir = package_parent(), *site = NULL, *r = NULL;
-    if (dir) {
-        site = PyImport_ImportModule("site");
-        r = site ? PyObject_CallMethod(site, "addsitedir", "O", dir) : NULL;
+    /* Outside a venv, the site-packages holding pyffi (a --target one, say) still imports. */
+    pyffi_status status = PYFFI_OK;
+    PyObject *dir = in_package ? PyUnicode_DecodeFSDefault(site_dir) : NULL;
+    PyObject *path = PySys_GetObject("path"); /* borrowed */
+    if (dir && path && PySequence_Contains(path, dir) == 0) {
+        PyObject *site = PyImport_ImportModule("site");
+        PyObject *r = site ? PyObject_CallMethod(site, "addsitedir", "O", dir) : NULL;
+        if (!r)
+            status = python_failed("pyffi_embed_start: site.addsitedir");
+        Py_XDECREF(r);
+        Py_XDECREF(site);
     }
-    pyffi_status status = dir && !r ? python_failed("pyffi_embed_start: site.addsitedir") : PYFFI_OK;
-    Py_XDECREF(r);
-    Py_XDECREF(site);
     Py_XDECREF(dir);
     PyErr_Clear();
     PyEval_SaveThread(); /* every call takes the GIL with PyGILState_Ensure */
@@ -313,6 +348,7 @@ typedef struct slot {
 struct table {
     slot *slots;
     uint32_t len, cap, free_head;
+    uint64_t sources; /* sources run so far: each gets its own file name */
 };
 
 static const char TABLE_KEY[] = "pyffi.embed.table";
@@ -400,18 +436,30 @@ static pyffi_status handle_new(pyffi_obj *out, PyObject *obj, const char *who)
     return PYFFI_OK;
 }
 
-/* The live slot of @p h, or NULL with the failure recorded. GIL held. */
-static slot *handle_slot(pyffi_obj h, const char *who)
+/* The live slot of @p h, or NULL. GIL held. */
+static slot *handle_find(pyffi_obj h)
 {
     table *t = get_table();
     uint32_t i = (uint32_t)(h & 0xffffffffu), gen = (uint32_t)(h >> 32);
-    if (!t || i == 0 || i > t->len || t->slots[i - 1].gen != gen || !t->slots[i - 1].obj) {
-        pyffi__fail(PYFFI_INVALID_ARGUMENT,
-                    "%s: handle 0x%llx is not a live Python object (released, or never made by pyffi)",
-                    who, (unsigned long long)h);
+    if (!t || i == 0 || i > t->len || t->slots[i - 1].gen != gen || !t->slots[i - 1].obj)
         return NULL;
-    }
     return &t->slots[i - 1];
+}
+
+static pyffi_status not_live(const char *who, const char *what, pyffi_obj h)
+{
+    return pyffi__fail(PYFFI_INVALID_ARGUMENT,
+                       "%s: %shandle 0x%llx is not a live Python object (released, or never "
+                       "made by pyffi)", who, what, (unsigned long long)h);
+}
+
+/* The live slot of @p h, or NULL with the failure recorded. GIL held. */
+static slot *handle_slot(pyffi_obj h, const char *who)
+{
+    slot *s = handle_find(h);
+    if (!s)
+        not_live(who, "", h);
+    return s;
 }
 
 static PyObject *handle_get(pyffi_obj h, const char *who) /* borrowed */
@@ -496,6 +544,36 @@ static PyObject *namespace(const char *module)
     return d;
 }
 
+/*
+ * A file name for this source, "<pyffi_embed N>", and its lines in linecache
+ * (as IPython does for cells): tracebacks then show the source lines. GIL held.
+ */
+static int remember_source(char *filename, size_t cap, PyObject *source)
+{
+    table *t = get_table();
+    if (!t) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    snprintf(filename, cap, "<pyffi_embed %llu>", (unsigned long long)++t->sources);
+    PyObject *text = PyUnicode_FromEncodedObject(source, "utf-8", "replace");
+    PyObject *lines = text ? PyUnicode_Splitlines(text, 1) : NULL;
+    PyObject *linecache = lines ? PyImport_ImportModule("linecache") : NULL;
+    PyObject *cache = linecache ? PyObject_GetAttrString(linecache, "cache") : NULL;
+    PyObject *entry = cache ? Py_BuildValue("(nOOs)", PyBytes_GET_SIZE(source), Py_None, lines,
+                                            filename)
+                            : NULL;
+    int rc = entry ? PyObject_SetItem(cache, PyTuple_GET_ITEM(entry, 3), entry) : -1;
+    Py_XDECREF(entry);
+    Py_XDECREF(cache);
+    Py_XDECREF(linecache);
+    Py_XDECREF(lines);
+    Py_XDECREF(text);
+    PyErr_Clear(); /* without the lines, tracebacks still name the file and line */
+    (void)rc;
+    return 0;
+}
+
 static pyffi_status run(pyffi_obj *out, const char *module, const char *src, size_t len, int mode,
                         const char *who)
 {
@@ -508,7 +586,10 @@ static pyffi_status run(pyffi_obj *out, const char *module, const char *src, siz
         return pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: length %zu is too large", who, len);
     PyObject *copy = PyBytes_FromStringAndSize(src, (Py_ssize_t)len); /* NUL-terminated */
     PyObject *d = copy ? namespace(module) : NULL;
-    PyObject *code = d ? Py_CompileString(PyBytes_AS_STRING(copy), "<pyffi_embed>", mode) : NULL;
+    char filename[64];
+    if (d && remember_source(filename, sizeof filename, copy) < 0)
+        d = NULL;
+    PyObject *code = d ? Py_CompileString(PyBytes_AS_STRING(copy), filename, mode) : NULL;
     PyObject *r = code ? PyEval_EvalCode(code, d, d) : NULL;
     Py_XDECREF(code);
     Py_XDECREF(copy);
@@ -593,14 +674,15 @@ pyffi_status pyffi_embed_call(pyffi_obj *out, pyffi_obj fn, const pyffi_obj *arg
             LEAVE(pyffi__fail(PYFFI_NOMEM, "%s: no memory for %zu arguments", who_, nargs));
     }
     for (size_t k = 0; k < nargs; k++) {
-        char label[64];
-        snprintf(label, sizeof label, "%s: args[%zu]", who_, k);
-        vec[k] = handle_get(args[k], label);
-        if (!vec[k]) {
+        slot *s = handle_find(args[k]);
+        if (!s) {
             if (vec != small)
                 PyMem_Free(vec);
-            LEAVE(PYFFI_INVALID_ARGUMENT);
+            char what[48];
+            snprintf(what, sizeof what, "args[%zu]: ", k);
+            LEAVE(not_live(who_, what, args[k]));
         }
+        vec[k] = s->obj;
     }
     PyObject *r;
     if (kw && PyDict_GET_SIZE(kw)) {
@@ -721,84 +803,64 @@ static pyffi_status does_not_fit(const char *who, PyObject *o, const char *ctype
     return pyffi__fail(PYFFI_OVERFLOW, "%s: %s does not fit %s", who, shown, ctype);
 }
 
-/* The object of @p obj, an int (not a bool), or NULL with the failure in *status. */
-#define GET_INT(o, obj, expected)                                          \
-    PyObject *o = handle_get(obj, who_);                                   \
-    if (!o)                                                                \
-        LEAVE(PYFFI_INVALID_ARGUMENT);                                     \
-    if (!PyLong_Check(o) || PyBool_Check(o))                               \
-        LEAVE(wrong_type(who_, expected, o))
+/* ---- the converters, on objects (GIL held) ---- */
 
-pyffi_status pyffi_embed_to_int64(int64_t *out, pyffi_obj obj)
+static pyffi_status int64_of(int64_t *out, PyObject *o, const char *who)
 {
-    ENTER("pyffi_embed_to_int64");
-    NEED(out);
-    GET_INT(o, obj, "int");
+    if (!PyLong_Check(o) || PyBool_Check(o))
+        return wrong_type(who, "int", o);
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow)
-        LEAVE(does_not_fit(who_, o, "int64_t"));
+        return does_not_fit(who, o, "int64_t");
     if (v == -1 && PyErr_Occurred())
-        LEAVE(python_failed(who_));
+        return python_failed(who);
     *out = v;
-    LEAVE(PYFFI_OK);
+    return PYFFI_OK;
 }
 
-pyffi_status pyffi_embed_to_uint64(uint64_t *out, pyffi_obj obj)
+static pyffi_status uint64_of(uint64_t *out, PyObject *o, const char *who)
 {
-    ENTER("pyffi_embed_to_uint64");
-    NEED(out);
-    GET_INT(o, obj, "int");
+    if (!PyLong_Check(o) || PyBool_Check(o))
+        return wrong_type(who, "int", o);
     unsigned long long v = PyLong_AsUnsignedLongLong(o);
-    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
-        if (PyErr_ExceptionMatches(PyExc_OverflowError))
-            LEAVE(does_not_fit(who_, o, "uint64_t"));
-        LEAVE(python_failed(who_));
-    }
+    if (v == (unsigned long long)-1 && PyErr_Occurred())
+        return PyErr_ExceptionMatches(PyExc_OverflowError) ? does_not_fit(who, o, "uint64_t")
+                                                           : python_failed(who);
     *out = v;
-    LEAVE(PYFFI_OK);
+    return PYFFI_OK;
 }
 
-pyffi_status pyffi_embed_to_double(double *out, pyffi_obj obj)
+static pyffi_status double_of(double *out, PyObject *o, const char *who)
 {
-    ENTER("pyffi_embed_to_double");
-    NEED(out);
-    PyObject *o = handle_get(obj, who_);
-    if (!o)
-        LEAVE(PYFFI_INVALID_ARGUMENT);
     if (PyFloat_Check(o)) {
         *out = PyFloat_AS_DOUBLE(o);
-        LEAVE(PYFFI_OK);
+        return PYFFI_OK;
     }
     if (!PyLong_Check(o) || PyBool_Check(o))
-        LEAVE(wrong_type(who_, "float", o));
+        return wrong_type(who, "float", o);
     double v = PyLong_AsDouble(o);
     if (v == -1.0 && PyErr_Occurred())
-        LEAVE(PyErr_ExceptionMatches(PyExc_OverflowError) ? does_not_fit(who_, o, "double")
-                                                           : python_failed(who_));
+        return PyErr_ExceptionMatches(PyExc_OverflowError) ? does_not_fit(who, o, "double")
+                                                           : python_failed(who);
     /* Exact only: 2**53 + 1 would silently become 2**53. */
     PyObject *back = PyLong_FromDouble(v);
     int same = back ? PyObject_RichCompareBool(back, o, Py_EQ) : -1;
     Py_XDECREF(back);
     if (same < 0)
-        LEAVE(python_failed(who_));
+        return python_failed(who);
     if (!same)
-        LEAVE(pyffi__fail(PYFFI_OVERFLOW, "%s: int %.17g... is not exactly a double", who_, v));
+        return pyffi__fail(PYFFI_OVERFLOW, "%s: int %.17g... is not exactly a double", who, v);
     *out = v;
-    LEAVE(PYFFI_OK);
+    return PYFFI_OK;
 }
 
-pyffi_status pyffi_embed_to_bool(bool *out, pyffi_obj obj)
+static pyffi_status bool_of(bool *out, PyObject *o, const char *who)
 {
-    ENTER("pyffi_embed_to_bool");
-    NEED(out);
-    PyObject *o = handle_get(obj, who_);
-    if (!o)
-        LEAVE(PYFFI_INVALID_ARGUMENT);
     if (!PyBool_Check(o))
-        LEAVE(wrong_type(who_, "bool", o));
+        return wrong_type(who, "bool", o);
     *out = o == Py_True;
-    LEAVE(PYFFI_OK);
+    return PYFFI_OK;
 }
 
 /* A malloc'd NUL-terminated copy (freed with pyffi_string_free). */
@@ -815,32 +877,64 @@ static pyffi_status give_copy(char **out, size_t *len, const char *p, size_t n, 
     return PYFFI_OK;
 }
 
+static pyffi_status str_of(char **out, size_t *len, PyObject *o, const char *who)
+{
+    if (!PyUnicode_Check(o))
+        return wrong_type(who, "str", o);
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(o, &n);
+    if (u)
+        return give_copy(out, len, u, (size_t)n, who);
+    PyObject *exc = fetch_exception();
+    Py_ssize_t at = -1;
+    if (exc && PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_UnicodeEncodeError) &&
+        PyUnicodeEncodeError_GetStart(exc, &at) == 0) {
+        Py_DECREF(exc);
+        return pyffi__fail(PYFFI_UTF8, "%s: U+%04X at index %zd is a lone surrogate, "
+                           "not encodable as UTF-8", who, (unsigned)PyUnicode_ReadChar(o, at), at);
+    }
+    if (exc)
+        restore_exception(exc);
+    return python_failed(who);
+}
+
+static pyffi_status bytes_of(char **out, size_t *len, PyObject *o, const char *who)
+{
+    if (PyBytes_Check(o))
+        return give_copy(out, len, PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o), who);
+    if (!PyObject_CheckBuffer(o) || PyUnicode_Check(o))
+        return wrong_type(who, "a bytes-like object", o);
+    Py_buffer view;
+    if (PyObject_GetBuffer(o, &view, PyBUF_SIMPLE) < 0) {
+        PyErr_Clear();
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: the %s's buffer is not contiguous bytes",
+                           who, Py_TYPE(o)->tp_name);
+    }
+    pyffi_status status = give_copy(out, len, view.buf, (size_t)view.len, who);
+    PyBuffer_Release(&view);
+    return status;
+}
+
+/* The public readers: the handle's object through its converter. */
+#define READER(name, type, conv)                                           \
+    pyffi_status name(type *out, pyffi_obj obj)                            \
+    {                                                                      \
+        ENTER(#name);                                                      \
+        NEED(out);                                                         \
+        PyObject *o = handle_get(obj, who_);                               \
+        LEAVE(o ? conv(out, o, who_) : PYFFI_INVALID_ARGUMENT);            \
+    }
+READER(pyffi_embed_to_int64, int64_t, int64_of)
+READER(pyffi_embed_to_uint64, uint64_t, uint64_of)
+READER(pyffi_embed_to_double, double, double_of)
+READER(pyffi_embed_to_bool, bool, bool_of)
+
 pyffi_status pyffi_embed_to_str(char **out, size_t *len, pyffi_obj obj)
 {
     ENTER("pyffi_embed_to_str");
     NEED(out);
     PyObject *o = handle_get(obj, who_);
-    if (!o)
-        LEAVE(PYFFI_INVALID_ARGUMENT);
-    if (!PyUnicode_Check(o))
-        LEAVE(wrong_type(who_, "str", o));
-    Py_ssize_t n;
-    const char *u = PyUnicode_AsUTF8AndSize(o, &n);
-    if (!u) {
-        PyObject *exc = fetch_exception();
-        Py_ssize_t at = -1;
-        if (exc && PyObject_TypeCheck(exc, (PyTypeObject *)PyExc_UnicodeEncodeError) &&
-            PyUnicodeEncodeError_GetStart(exc, &at) == 0) {
-            Py_DECREF(exc);
-            LEAVE(pyffi__fail(PYFFI_UTF8, "%s: U+%04X at index %zd is a lone surrogate, "
-                              "not encodable as UTF-8", who_,
-                              (unsigned)PyUnicode_ReadChar(o, at), at));
-        }
-        if (exc)
-            restore_exception(exc);
-        LEAVE(python_failed(who_));
-    }
-    LEAVE(give_copy(out, len, u, (size_t)n, who_));
+    LEAVE(o ? str_of(out, len, o, who_) : PYFFI_INVALID_ARGUMENT);
 }
 
 pyffi_status pyffi_embed_to_bytes(char **out, size_t *len, pyffi_obj obj)
@@ -848,20 +942,120 @@ pyffi_status pyffi_embed_to_bytes(char **out, size_t *len, pyffi_obj obj)
     ENTER("pyffi_embed_to_bytes");
     NEED(out);
     PyObject *o = handle_get(obj, who_);
-    if (!o)
-        LEAVE(PYFFI_INVALID_ARGUMENT);
-    if (PyBytes_Check(o))
-        LEAVE(give_copy(out, len, PyBytes_AS_STRING(o), (size_t)PyBytes_GET_SIZE(o), who_));
-    if (!PyObject_CheckBuffer(o) || PyUnicode_Check(o))
-        LEAVE(wrong_type(who_, "a bytes-like object", o));
-    Py_buffer view;
-    if (PyObject_GetBuffer(o, &view, PyBUF_SIMPLE) < 0) {
-        PyErr_Clear();
-        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: the %s's buffer is not contiguous bytes",
-                          who_, Py_TYPE(o)->tp_name));
+    LEAVE(o ? bytes_of(out, len, o, who_) : PYFFI_INVALID_ARGUMENT);
+}
+
+/* ---- one-shot calls with native values ------------------------------------------- */
+
+/* A new reference for @p v, or NULL with the failure in *status. GIL held. */
+static PyObject *object_of(const pyffi_embed_value *v, pyffi_status *status, const char *who)
+{
+    PyObject *o = NULL;
+    switch (v->kind) {
+    case PYFFI_EMBED_INT64: o = PyLong_FromLongLong(v->as.i64); break;
+    case PYFFI_EMBED_UINT64: o = PyLong_FromUnsignedLongLong(v->as.u64); break;
+    case PYFFI_EMBED_DOUBLE: o = PyFloat_FromDouble(v->as.f64); break;
+    case PYFFI_EMBED_BOOL: o = PyBool_FromLong(v->as.b); break;
+    case PYFFI_EMBED_NONE: o = Py_NewRef(Py_None); break;
+    case PYFFI_EMBED_STR:
+    case PYFFI_EMBED_BYTES:
+        if (!v->as.text.ptr && v->as.text.len) {
+            *status = pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: text.ptr is NULL, len %zu", who,
+                                  v->as.text.len);
+            return NULL;
+        }
+        if (v->as.text.len > PY_SSIZE_T_MAX) {
+            *status = pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: length %zu is too large", who,
+                                  v->as.text.len);
+            return NULL;
+        }
+        if (v->kind == PYFFI_EMBED_STR)
+            return decode(v->as.text.ptr ? v->as.text.ptr : "", v->as.text.len, status, who);
+        o = PyBytes_FromStringAndSize(v->as.text.ptr ? v->as.text.ptr : "",
+                                      (Py_ssize_t)v->as.text.len);
+        break;
+    case PYFFI_EMBED_OBJECT: {
+        slot *s = handle_find(v->as.obj);
+        if (!s) {
+            *status = not_live(who, "", v->as.obj);
+            return NULL;
+        }
+        return Py_NewRef(s->obj);
     }
-    pyffi_status status = give_copy(out, len, view.buf, (size_t)view.len, who_);
-    PyBuffer_Release(&view);
+    default:
+        *status = pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: %d is not a pyffi_embed_kind", who,
+                              (int)v->kind);
+        return NULL;
+    }
+    if (!o)
+        *status = python_failed(who);
+    return o;
+}
+
+/* @p o (borrowed) as a value of kind @p want into *out. GIL held. */
+static pyffi_status value_of(pyffi_embed_value *out, pyffi_embed_kind want, PyObject *o,
+                             const char *who)
+{
+    pyffi_embed_value v;
+    pyffi_status status;
+    memset(&v, 0, sizeof v);
+    v.kind = want;
+    switch (want) {
+    case PYFFI_EMBED_INT64: status = int64_of(&v.as.i64, o, who); break;
+    case PYFFI_EMBED_UINT64: status = uint64_of(&v.as.u64, o, who); break;
+    case PYFFI_EMBED_DOUBLE: status = double_of(&v.as.f64, o, who); break;
+    case PYFFI_EMBED_BOOL: status = bool_of(&v.as.b, o, who); break;
+    case PYFFI_EMBED_NONE:
+        status = o == Py_None ? PYFFI_OK : wrong_type(who, "None", o);
+        break;
+    case PYFFI_EMBED_STR:
+    case PYFFI_EMBED_BYTES: {
+        char *p = NULL;
+        status = want == PYFFI_EMBED_STR ? str_of(&p, &v.as.text.len, o, who)
+                                         : bytes_of(&p, &v.as.text.len, o, who);
+        v.as.text.ptr = p;
+        break;
+    }
+    case PYFFI_EMBED_OBJECT: status = handle_new(&v.as.obj, Py_NewRef(o), who); break;
+    default:
+        status = pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: %d is not a pyffi_embed_kind", who,
+                             (int)want);
+    }
+    if (status == PYFFI_OK)
+        *out = v;
+    return status;
+}
+
+pyffi_status pyffi_embed_call_values(pyffi_embed_value *out, pyffi_embed_kind want, pyffi_obj fn,
+                                     const pyffi_embed_value *args, size_t nargs)
+{
+    ENTER("pyffi_embed_call_values");
+    NEED(out);
+    if (nargs && !args)
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: args is NULL, nargs %zu", who_, nargs));
+    if (nargs > 16)
+        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: %zu arguments, more than 16 (build them "
+                          "as handles and use pyffi_embed_call)", who_, nargs));
+    PyObject *f = handle_get(fn, who_);
+    if (!f)
+        LEAVE(PYFFI_INVALID_ARGUMENT);
+    PyObject *vec[16];
+    pyffi_status status = PYFFI_OK;
+    size_t made = 0;
+    for (; made < nargs; made++) {
+        vec[made] = object_of(&args[made], &status, who_);
+        if (!vec[made])
+            break;
+    }
+    PyObject *r = made == nargs ? PyObject_Vectorcall(f, vec, nargs, NULL) : NULL;
+    for (size_t k = 0; k < made; k++)
+        Py_DECREF(vec[k]);
+    if (made < nargs)
+        LEAVE(status);
+    if (!r)
+        LEAVE(python_failed(who_));
+    status = value_of(out, want, r, who_);
+    Py_DECREF(r);
     LEAVE(status);
 }
 

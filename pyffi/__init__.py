@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from . import csv
+from . import csv, embed
 from ._array import Vector, create_array, process_dict, sort_array
 from ._callback import calc, map_f64, sort_by
 from ._compute import compute_heavy
@@ -115,6 +115,7 @@ __all__ = [
     "create_array",
     "create_struct",
     "csv",
+    "embed",
     "divide",
     "get_char",
     "get_include",

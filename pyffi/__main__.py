@@ -2,6 +2,13 @@
 
 The backend is fixed when pyffi is imported, so each backend's tour runs in
 a child interpreter with ``PYFFI_BACKEND`` set.
+
+``python -m pyffi --cflags --libs`` prints instead what a C program needs to
+build against the embedding library (``pyffi_embed.h``) and this Python;
+``--rustflags`` prints the same for ``rustc``::
+
+    cc prog.c $(python -m pyffi --cflags --libs)
+    rustc prog.rs $(python -m pyffi --rustflags)
 """
 
 from __future__ import annotations
@@ -90,10 +97,36 @@ def _python_without_cwd() -> list[str]:
     ]
 
 
+FLAGS = ("--cflags", "--libs", "--rustflags")
+
+
+def print_flags(options: list[str]) -> int:
+    """Print the build flags ``options`` ask for, on one line; 2 for an unknown option."""
+    from . import embed
+
+    unknown = [o for o in options if o not in FLAGS]
+    if unknown:
+        print(f"python -m pyffi: unknown option {unknown[0]!r} (known: {', '.join(FLAGS)})",
+              file=sys.stderr)
+        return 2
+    words: list[str] = []
+    try:
+        for option in options:
+            words += {"--cflags": embed.cflags, "--libs": embed.libs,
+                      "--rustflags": embed.rustflags}[option]()
+    except RuntimeError as exc:
+        print(f"python -m pyffi: {exc}", file=sys.stderr)
+        return 1
+    print(" ".join(words))
+    return 0
+
+
 def main() -> int:
     if "--one" in sys.argv[1:]:
         tour()
         return 0
+    if sys.argv[1:]:
+        return print_flags(sys.argv[1:])
     status = 0
     for backend in ("api", "abi"):
         env = dict(os.environ, PYFFI_BACKEND=backend)

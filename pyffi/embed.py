@@ -78,6 +78,15 @@ def _libpython() -> tuple[str, str]:
     return libdir, name
 
 
+def _is_system_dir(libdir: str) -> bool:
+    """Whether the linker and ld.so search ``libdir`` anyway (no -L or run path needed)."""
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    system = {"/lib", "/lib64", "/usr/lib", "/usr/lib64"}
+    if multiarch:
+        system |= {f"/lib/{multiarch}", f"/usr/lib/{multiarch}"}
+    return os.path.normpath(libdir) in system
+
+
 def cflags() -> list[str]:
     """Compiler flags: the include directory of ``pyffi_embed.h``.
 
@@ -94,12 +103,12 @@ def libs() -> list[str]:
     (``libpyffi_embed.so`` does), hence ``--no-as-needed`` around it.
     """
     libdir, name = _libpython()
+    where = [] if _is_system_dir(libdir) else [f"-L{libdir}", f"-Wl,-rpath,{libdir}"]
     return [
         f"-L{_HERE}",
         f"-Wl,-rpath,{_HERE}",
         "-lpyffi_embed",
-        f"-L{libdir}",
-        f"-Wl,-rpath,{libdir}",
+        *where,
         "-Wl,--push-state,--no-as-needed",
         f"-l{name}",
         "-Wl,--pop-state",
@@ -109,6 +118,8 @@ def libs() -> list[str]:
 def rustflags() -> list[str]:
     """The same for ``rustc`` (or ``RUSTFLAGS``): search paths, libraries, run paths."""
     libdir, name = _libpython()
+    where = [] if _is_system_dir(libdir) else [
+        "-L", f"native={libdir}", "-C", f"link-arg=-Wl,-rpath,{libdir}"]
     return [
         "-L",
         f"native={_HERE}",
@@ -116,10 +127,7 @@ def rustflags() -> list[str]:
         "dylib=pyffi_embed",
         "-C",
         f"link-arg=-Wl,-rpath,{_HERE}",
-        "-L",
-        f"native={libdir}",
-        "-C",
-        f"link-arg=-Wl,-rpath,{libdir}",
+        *where,
         "-C",
         "link-arg=-Wl,--push-state,--no-as-needed",
         "-C",

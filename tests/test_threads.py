@@ -225,6 +225,20 @@ def _csv(rng: random.Random, k: int) -> None:
     assert cols["a"] == [k] and cols["b"].tolist() == [k + 0.5]
 
 
+@check("embed", "PythonError")
+def _embed(rng: random.Random, k: int) -> None:
+    ffi, lib = pyffi.embed.ffi, pyffi.embed.lib
+    h, n = ffi.new("pyffi_obj *"), ffi.new("int64_t *")
+    src = f"{k} * 3".encode()
+    assert lib.pyffi_embed_eval(h, ffi.NULL, src, len(src)) == lib.PYFFI_OK
+    assert lib.pyffi_embed_to_int64(n, h[0]) == lib.PYFFI_OK and n[0] == 3 * k
+    assert lib.pyffi_embed_release(h[0]) == lib.PYFFI_OK
+    # Each thread's exception detail is its own.
+    src = f"int('thread {k}')".encode()
+    assert lib.pyffi_embed_eval(h, ffi.NULL, src, len(src)) == pyffi.PythonError.status
+    assert ffi.string(lib.pyffi_embed_error_message()).decode().endswith(f"'thread {k}'")
+
+
 @check("get_include", "backend", "__version__")
 def _package(rng: random.Random, k: int) -> None:
     assert pyffi.get_include().endswith("include")

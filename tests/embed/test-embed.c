@@ -4,7 +4,9 @@
  * found on an added path, Python exceptions with their parts, the value
  * checks (2**70 into an int64 is PYFFI_OVERFLOW), handles released twice,
  * and native functions Python calls back, raising into Python.
- *   test-embed DIR     (DIR holds embedmod.py)
+ *   test-embed DIR [--installed]    (DIR holds embedmod.py)
+ * --installed (pytest, against the wheel): the site-packages holding pyffi
+ * is on the embedded sys.path, so `import pyffi` works from a venv.
  */
 #include "check.h"
 #include "pyffi_embed.h"
@@ -205,10 +207,11 @@ static void test_exceptions(void)
     CONTAINS(tb, "in divide");
     CONTAINS(tb, "return a / b");
     CONTAINS(tb, "ZeroDivisionError: division by zero\n");
-    /* Raised by run code: the traceback names the embedded source. */
+    /* Raised by run code: the traceback names the source and shows its lines. */
     FAILS(pyffi_embed_run(NULL, S("def f():\n    raise KeyError('gone')\nf()\n")), PYFFI_PYTHON,
           "pyffi_embed_run: KeyError: 'gone'");
-    CONTAINS(pyffi_embed_error_traceback(), "File \"<pyffi_embed>\", line 2, in f");
+    CONTAINS(pyffi_embed_error_traceback(), "\", line 2, in f\n    raise KeyError('gone')\n");
+    CONTAINS(pyffi_embed_error_traceback(), "File \"<pyffi_embed ");
     /* A qualified name for a nested class; the message of a custom exception. */
     FAILS(pyffi_embed_run(NULL, S("class Outer:\n    class Inner(Exception): pass\n"
                                   "raise Outer.Inner('deep')\n")),
@@ -505,6 +508,101 @@ static void test_native_functions(void)
         OK(pyffi_embed_release(all[k]));
 }
 
+/* pyffi_embed_call_values: native values in, a native value out, one step. */
+static void test_call_values(void)
+{
+    pyffi_obj add = 0, greet = attr("embedmod", "greet"), divide = attr("embedmod", "divide");
+    OK(pyffi_embed_eval(&add, NULL, S("add")));
+    pyffi_embed_value r, args[17];
+    memset(args, 0, sizeof args);
+    args[0].kind = PYFFI_EMBED_INT64;
+    args[0].as.i64 = 40;
+    args[1].kind = PYFFI_EMBED_UINT64;
+    args[1].as.u64 = 2;
+    OK(pyffi_embed_call_values(&r, PYFFI_EMBED_INT64, add, args, 2));
+    CHECK(r.kind == PYFFI_EMBED_INT64 && r.as.i64 == 42);
+    args[1].kind = PYFFI_EMBED_DOUBLE;
+    args[1].as.f64 = 0.5;
+    OK(pyffi_embed_call_values(&r, PYFFI_EMBED_DOUBLE, add, args, 2));
+    CHECK(r.kind == PYFFI_EMBED_DOUBLE && r.as.f64 == 40.5);
+    args[0].kind = PYFFI_EMBED_BOOL; /* True + True == 2 */
+    args[0].as.b = true;
+    args[1] = args[0];
+    OK(pyffi_embed_call_values(&r, PYFFI_EMBED_UINT64, add, args, 2));
+    CHECK(r.as.u64 == 2);
+    /* Text in and out: the result's text is the caller's. */
+    args[0].kind = PYFFI_EMBED_STR;
+    args[0].as.text.ptr = "h\xc3\xa9";
+    args[0].as.text.len = 3;
+    OK(pyffi_embed_call_values(&r, PYFFI_EMBED_STR, greet, args, 1));
+    CHECK(r.kind == PYFFI_EMBED_STR && r.as.text.len == 11);
+    CHECK_STR(r.as.text.ptr, "hello, h\xc3\xa9!");
+    pyffi_string_free((char *)r.as.text.ptr);
+    args[1].kind = PYFFI_EMBED_BYTES;
+    args[1].as.text.ptr = "\0\x01";
+    args[1].as.text.len = 2;
+    args[0] = args[1];
+    OK(pyffi_embed_call_values(&r, PYFFI_EMBED_BYTES, add, args, 2));
+    CHECK(r.as.text.len == 4 && memcmp(r.as.text.ptr, "\0\x01\0\x01", 5) == 0);
+    pyffi_string_free((char *)r.as.text.ptr);
+    /* A handle in, a handle out. */
+    pyffi_obj list = 0;
+    OK(pyffi_embed_list(&list));
+    args[0].kind = args[1].kind = PYFFI_EMBED_OBJECT;
+    args[0].as.obj = args[1].as.obj = list;
+    OK(pyffi_embed_call_values(&r, PYFFI_EMBED_OBJECT, add, args, 2));
+    CHECK(r.kind == PYFFI_EMBED_OBJECT && r.as.obj != list);
+    OK(pyffi_embed_release(r.as.obj));
+    pyffi_obj nothing = 0;
+    OK(pyffi_embed_eval(&nothing, NULL, S("lambda x: None")));
+    args[0].kind = PYFFI_EMBED_NONE;
+    OK(pyffi_embed_call_values(&r, PYFFI_EMBED_NONE, nothing, args, 1));
+    CHECK(r.kind == PYFFI_EMBED_NONE);
+    OK(pyffi_embed_release(nothing));
+    /* Failures: the call raised, the result is not what was asked, bad values. */
+    args[0].kind = args[1].kind = PYFFI_EMBED_INT64;
+    args[0].as.i64 = 1;
+    args[1].as.i64 = 0;
+    r.kind = PYFFI_EMBED_NONE;
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_DOUBLE, divide, args, 2), PYFFI_PYTHON,
+          "pyffi_embed_call_values: ZeroDivisionError: division by zero");
+    CHECK(r.kind == PYFFI_EMBED_NONE); /* untouched on failure */
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_NONE, add, args, 2), PYFFI_INVALID_ARGUMENT,
+          "expected None, got int");
+    args[1].as.i64 = INT64_MAX;
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_INT64, add, args, 2), PYFFI_OVERFLOW,
+          "9223372036854775808 does not fit int64_t");
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_STR, add, args, 2), PYFFI_INVALID_ARGUMENT,
+          "expected str, got int");
+    FAILS(pyffi_embed_call_values(&r, (pyffi_embed_kind)99, add, args, 2), PYFFI_INVALID_ARGUMENT,
+          "99 is not a pyffi_embed_kind");
+    args[1].kind = (pyffi_embed_kind)0;
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_INT64, add, args, 2), PYFFI_INVALID_ARGUMENT,
+          "0 is not a pyffi_embed_kind");
+    args[1].kind = PYFFI_EMBED_STR;
+    args[1].as.text.ptr = "x\xff";
+    args[1].as.text.len = 2;
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_INT64, add, args, 2), PYFFI_UTF8,
+          "invalid UTF-8 at byte offset 1");
+    args[1].as.text.ptr = NULL;
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_INT64, add, args, 2), PYFFI_INVALID_ARGUMENT,
+          "text.ptr is NULL, len 2");
+    OK(pyffi_embed_release(list));
+    args[1].kind = PYFFI_EMBED_OBJECT;
+    args[1].as.obj = list;
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_INT64, add, args, 2), PYFFI_INVALID_ARGUMENT,
+          "is not a live Python object");
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_INT64, add, args, 17), PYFFI_INVALID_ARGUMENT,
+          "17 arguments, more than 16");
+    FAILS(pyffi_embed_call_values(&r, PYFFI_EMBED_INT64, add, NULL, 1), PYFFI_INVALID_ARGUMENT,
+          "args is NULL");
+    FAILS(pyffi_embed_call_values(NULL, PYFFI_EMBED_INT64, add, args, 0), PYFFI_INVALID_ARGUMENT,
+          "out is NULL");
+    OK(pyffi_embed_release(add));
+    OK(pyffi_embed_release(greet));
+    OK(pyffi_embed_release(divide));
+}
+
 /* A scope holds the GIL across calls; nested scopes and plain calls inside work. */
 static void test_scope(void)
 {
@@ -524,8 +622,8 @@ static void test_scope(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s DIR  (the directory of embedmod.py)\n", argv[0]);
+    if (argc != 2 && !(argc == 3 && strcmp(argv[2], "--installed") == 0)) {
+        fprintf(stderr, "usage: %s DIR [--installed]  (DIR: that of embedmod.py)\n", argv[0]);
         return 2;
     }
     const char *paths[] = {argv[1]};
@@ -545,12 +643,23 @@ int main(int argc, char **argv)
     test_conversions();
     test_handles();
     test_native_functions();
+    test_call_values();
     test_scope();
 
     pyffi_obj sys_path = 0;
     OK(pyffi_embed_eval(&sys_path, NULL, S("__import__('sys').path[0]")));
     CHECK_TEXT(sys_path, argv[1]);
     OK(pyffi_embed_release(sys_path));
+    if (argc == 3) {
+        pyffi_obj where = 0;
+        OK(pyffi_embed_eval(&where, NULL, S("__import__('pyffi.embed').embed.library_path()")));
+        char *path = NULL;
+        OK(pyffi_embed_to_str(&path, NULL, where));
+        if (path)
+            printf("test-embed: pyffi imports from the embedded Python: %s\n", path);
+        pyffi_string_free(path);
+        OK(pyffi_embed_release(where));
+    }
     if (!check_failures)
         printf("test-embed: all checks passed\n");
     return CHECK_DONE();
