@@ -7,10 +7,9 @@ section. This module says where the files are and what a build needs::
 
     $ cc prog.c $(python -m pyffi --cflags --libs)
 
->>> import os
->>> os.path.isfile(os.path.join(include_dir(), "pyffi_embed.h"))
+>>> os.path.isfile(os.path.join(pyffi.embed.include_dir(), "pyffi_embed.h"))
 True
->>> "-lpyffi_embed" in libs()
+>>> "-lpyffi_embed" in pyffi.embed.libs()
 True
 
 It also opens the library in cffi ABI mode over declarations generated from

@@ -28,6 +28,7 @@ def docstrings() -> dict[str, str]:
                 if doc and not attr.startswith("__") and ">>>" in doc:
                     found[f"pyffi.{name}.{attr}"] = inspect.cleandoc(doc)
     found["pyffi.abi"] = pyffi.abi.__doc__ or ""
+    found["pyffi.embed"] = pyffi.embed.__doc__ or ""
     return {k: v for k, v in found.items() if ">>>" in v}
 
 

@@ -18,9 +18,10 @@ from pyffi._errors import error_class
 
 HERE = Path(__file__).resolve().parent / "embed"
 CHECKS = Path(__file__).resolve().parent / "c"
-# Compilers and the programs run without the sanitizer run's LD_PRELOAD=libasan
-# (rustc crashes under it); the ASan build runs the same C files through meson test.
-ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+# Compilers run without the sanitizer run's LD_PRELOAD=libasan (rustc crashes under
+# it); the programs keep it, since the library they load is the ASan build then.
+BUILD_ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+ENV = dict(os.environ)
 
 
 def _flags(*options: str) -> list[str]:
@@ -44,7 +45,7 @@ def _build_c(cc: str, source: str, out: Path) -> Path:
     subprocess.run(
         [cc, "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", f"-I{CHECKS}",
          str(HERE / source), "-o", str(out), *_flags("--cflags", "--libs")],
-        check=True, env=ENV,
+        check=True, env=BUILD_ENV,
     )
     return out
 
@@ -82,7 +83,7 @@ def test_c_program_sees_pythonpath(cc: str, tmp_path: Path) -> None:
     )
     prog = tmp_path / "pythonpath"
     subprocess.run([cc, str(src), "-o", str(prog), *_flags("--cflags", "--libs")],
-                   check=True, env=ENV)
+                   check=True, env=BUILD_ENV)
     done = subprocess.run([str(prog)], capture_output=True, text=True,
                           env=dict(ENV, PYTHONPATH=str(HERE)))
     assert (done.returncode, done.stdout) == (0, "imported\n")
@@ -98,7 +99,7 @@ def test_rust_program(tmp_path: Path) -> None:
         pytest.skip("rustc is not installed (neither on PATH nor in ~/.cargo/bin)")
     prog = tmp_path / "embed_rs"
     subprocess.run([rustc, "-O", "-o", str(prog), str(HERE / "embed.rs"), *_flags("--rustflags")],
-                   check=True, cwd=tmp_path, env=ENV)
+                   check=True, cwd=tmp_path, env=BUILD_ENV)
     assert "embed.rs: all checks passed" in _run([str(prog)])
 
 

@@ -43,8 +43,9 @@
 #define CONTAINS(haystack, needle)                                                   \
     do {                                                                             \
         const char *h_ = (haystack);                                                 \
-        if (!strstr(h_, (needle))) {                                                 \
-            fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n", __FILE__, __LINE__, h_,   \
+        if (!h_ || !strstr(h_, (needle))) {                                          \
+            fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n", __FILE__, __LINE__,       \
+                    h_ ? h_ : "(null)",                                              \
                     (needle));                                                       \
             check_failures++;                                                        \
         }                                                                            \
