@@ -45,19 +45,30 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         prog = Path(tmp) / "bench_embed"
         subprocess.run(
-            [cc, "-O2", str(HERE / "bench_embed.c"), "-o", str(prog),
-             f"-I{sysconfig.get_paths()['include']}", *embed.cflags(), *embed.libs()],
+            [
+                cc,
+                "-O2",
+                str(HERE / "bench_embed.c"),
+                "-o",
+                str(prog),
+                f"-I{sysconfig.get_paths()['include']}",
+                *embed.cflags(),
+                *embed.libs(),
+            ],
             check=True,
         )
-        out = subprocess.run([str(prog), str(calls), str(rounds)], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [str(prog), str(calls), str(rounds)], check=True, capture_output=True, text=True
+        ).stdout
     samples: dict[str, list[float]] = defaultdict(list)
     for line in out.splitlines():
         way, ns = line.split()
         samples[way].append(float(ns))
     median = {way: statistics.median(v) for way, v in samples.items()}
-    print(f"add(a, b) called from C: median of {rounds} rounds x {calls} calls, "
-          f"Python {sys.version.split()[0]}")
+    print(
+        f"add(a, b) called from C: median of {rounds} rounds x {calls} calls, "
+        f"Python {sys.version.split()[0]}"
+    )
     print(f"{'way':<88} {'ns/call':>8} {'vs raw':>7}")
     for key, label in WAYS:
         base = median["raw_held" if key.endswith("_held") else "raw"]

@@ -106,14 +106,19 @@ def print_flags(options: list[str]) -> int:
 
     unknown = [o for o in options if o not in FLAGS]
     if unknown:
-        print(f"python -m pyffi: unknown option {unknown[0]!r} (known: {', '.join(FLAGS)})",
-              file=sys.stderr)
+        print(
+            f"python -m pyffi: unknown option {unknown[0]!r} (known: {', '.join(FLAGS)})",
+            file=sys.stderr,
+        )
         return 2
     words: list[str] = []
     try:
         for option in options:
-            words += {"--cflags": embed.cflags, "--libs": embed.libs,
-                      "--rustflags": embed.rustflags}[option]()
+            words += {
+                "--cflags": embed.cflags,
+                "--libs": embed.libs,
+                "--rustflags": embed.rustflags,
+            }[option]()
     except RuntimeError as exc:
         print(f"python -m pyffi: {exc}", file=sys.stderr)
         return 1

@@ -38,7 +38,8 @@ from typing import Any
 
 import cffi
 
-__all__ = ["cflags", "ffi", "include_dir", "lib", "library_path", "libs", "rustflags"]
+# ffi and lib come from __getattr__ (made on first use).
+__all__ = ["cflags", "include_dir", "library_path", "libs", "rustflags"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -117,8 +118,11 @@ def libs() -> list[str]:
 def rustflags() -> list[str]:
     """The same for ``rustc`` (or ``RUSTFLAGS``): search paths, libraries, run paths."""
     libdir, name = _libpython()
-    where = [] if _is_system_dir(libdir) else [
-        "-L", f"native={libdir}", "-C", f"link-arg=-Wl,-rpath,{libdir}"]
+    where = (
+        []
+        if _is_system_dir(libdir)
+        else ["-L", f"native={libdir}", "-C", f"link-arg=-Wl,-rpath,{libdir}"]
+    )
     return [
         "-L",
         f"native={_HERE}",
@@ -136,7 +140,7 @@ def rustflags() -> list[str]:
     ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _open() -> tuple[cffi.FFI, Any]:
     ffi = cffi.FFI()
     with open(os.path.join(_HERE, "_embed_cdef.h"), encoding="utf-8") as f:
