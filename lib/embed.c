@@ -316,19 +316,39 @@ void pyffi_embed_leave(pyffi_embed_scope scope)
     PyGILState_Release((PyGILState_STATE)scope.gil);
 }
 
-/* Every entry point: Python running, the GIL taken (a counter bump inside a scope). */
+/*
+ * Whether the calling thread holds the GIL already (inside a scope, a native
+ * function Python called, or any C code Python is running): then an entry
+ * point skips PyGILState_Ensure/Release. Checked, not remembered: code that
+ * released the GIL meanwhile (a cffi call from Python inside a scope, say)
+ * takes the slow path.
+ */
+static inline int gil_held(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    PyThreadState *t = PyThreadState_GetUnchecked();
+#else
+    PyThreadState *t = _PyThreadState_UncheckedGet();
+#endif
+    return t != NULL && t->thread_id == PyThread_get_thread_ident();
+}
+
+/* Every entry point: Python running and the GIL taken, unless this thread holds it. */
 #define ENTER(name)                                                        \
     static const char who_[] = name;                                       \
-    {                                                                      \
+    const int held_ = gil_held();                                          \
+    PyGILState_STATE gil_ = PyGILState_LOCKED;                             \
+    if (!held_) {                                                          \
         pyffi_status st_ = running();                                      \
         if (st_ != PYFFI_OK)                                               \
             return st_;                                                    \
-    }                                                                      \
-    PyGILState_STATE gil_ = PyGILState_Ensure()
+        gil_ = PyGILState_Ensure();                                        \
+    }
 #define LEAVE(status)                                                      \
     do {                                                                   \
         pyffi_status s_ = (status);                                        \
-        PyGILState_Release(gil_);                                          \
+        if (!held_)                                                        \
+            PyGILState_Release(gil_);                                      \
         return s_;                                                         \
     } while (0)
 #define NEED(p)                                                            \

@@ -660,6 +660,17 @@ int main(int argc, char **argv)
             printf("test-embed: pyffi imports from the embedded Python: %s\n", path);
         pyffi_string_free(path);
         OK(pyffi_embed_release(where));
+        /* Inside a scope, Python code calls the library through cffi, which releases the
+         * GIL around the call: that call must take the GIL again, not assume it. */
+        pyffi_embed_scope scope;
+        OK(pyffi_embed_enter(&scope));
+        OK(pyffi_embed_run(NULL, S("from pyffi.embed import ffi, lib\n"
+                                   "h = ffi.new('pyffi_obj *')\n"
+                                   "assert lib.pyffi_embed_eval(h, ffi.NULL, b'20 + 22', 7) == 0\n"
+                                   "n = ffi.new('int64_t *')\n"
+                                   "assert lib.pyffi_embed_to_int64(n, h[0]) == 0 and n[0] == 42\n"
+                                   "assert lib.pyffi_embed_release(h[0]) == 0\n")));
+        pyffi_embed_leave(scope);
     }
     if (!check_failures)
         printf("test-embed: all checks passed\n");
