@@ -9,6 +9,9 @@ build against the embedding library (``pyffi_embed.h``) and this Python;
 
     cc prog.c $(python -m pyffi --cflags --libs)
     rustc prog.rs $(python -m pyffi --rustflags)
+
+``python -m pyffi stubs LIBRARY HEADER -o NAME.pyi`` writes type stubs for
+``pyffi.load(LIBRARY, HEADER)`` (see ``pyffi._loader._stubs``).
 """
 
 from __future__ import annotations
@@ -126,10 +129,56 @@ def print_flags(options: list[str]) -> int:
     return 0
 
 
+def stubs(argv: list[str]) -> int:
+    """``python -m pyffi stubs LIBRARY HEADER [-I DIR] [-D NAME=VALUE] [--owned F=FREE] -o OUT``."""
+    import argparse
+
+    from . import load
+    from ._loader._stubs import stub_text
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pyffi stubs", description="Write type stubs (.pyi) for pyffi.load()."
+    )
+    parser.add_argument("library", help="the shared library: a path or a name (z, sqlite3)")
+    parser.add_argument("header", help="its C header")
+    parser.add_argument("-o", "--output", required=True, help="the .pyi file to write")
+    parser.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR")
+    parser.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]")
+    parser.add_argument("--owned", action="append", default=[], metavar="FUNCTION=FREE")
+    args = parser.parse_args(argv)
+    defines = dict(d.split("=", 1) if "=" in d else (d, "1") for d in args.defines)
+    owned = {}
+    for item in args.owned:
+        if "=" not in item:
+            parser.error(f"--owned {item!r}: expected FUNCTION=FREE")
+        fn, free = item.split("=", 1)
+        owned[fn] = free
+    try:
+        lib = load(
+            args.library,
+            args.header,
+            include_dirs=args.include_dirs,
+            defines=defines or None,
+            owned=owned or None,
+        )
+    except (OSError, ValueError) as exc:
+        print(f"python -m pyffi stubs: {exc}", file=sys.stderr)
+        return 1
+    with open(args.output, "w", encoding="utf-8") as f:
+        f.write(stub_text(lib, args.header))
+    print(
+        f"{args.output}: {len(lib.functions()) - len(lib.missing())} functions, "
+        f"{len(lib.constants)} constants"
+    )
+    return 0
+
+
 def main() -> int:
     if "--one" in sys.argv[1:]:
         tour()
         return 0
+    if sys.argv[1:2] == ["stubs"]:
+        return stubs(sys.argv[2:])
     if sys.argv[1:]:
         return print_flags(sys.argv[1:])
     status = 0

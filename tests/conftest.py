@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,34 @@ def _run_python(
 def run_python():  # type: ignore[no-untyped-def]
     """``run_python(code, env=..., cwd=...)``: a child interpreter's CompletedProcess."""
     return _run_python
+
+
+# Compilers run without the sanitizer run's LD_PRELOAD=libasan (rustc crashes under it).
+BUILD_ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+DEMO = CHECKOUT / "tests" / "load"
+
+
+@pytest.fixture(scope="session")
+def c_library(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
+    cc = shutil.which(os.environ.get("CC", "cc"))
+    if cc is None:
+        pytest.skip("no C compiler to build the test library")
+    out = tmp_path_factory.mktemp("cdemo") / "libdemo.so"
+    subprocess.run(
+        [
+            cc,
+            "-shared",
+            "-fPIC",
+            "-O1",
+            "-fvisibility=hidden",
+            "-I",
+            pyffi.get_include(),
+            str(DEMO / "demo.c"),
+            "-o",
+            str(out),
+            "-lm",
+        ],
+        check=True,
+        env=BUILD_ENV,
+    )
+    return out

@@ -20,32 +20,6 @@ BUILD_ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 
 
 @pytest.fixture(scope="session")
-def c_library(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
-    cc = shutil.which(os.environ.get("CC", "cc"))
-    if cc is None:
-        pytest.skip("no C compiler to build the test library")
-    out = tmp_path_factory.mktemp("cdemo") / "libdemo.so"
-    subprocess.run(
-        [
-            cc,
-            "-shared",
-            "-fPIC",
-            "-O1",
-            "-fvisibility=hidden",
-            "-I",
-            pyffi.get_include(),
-            str(HERE / "demo.c"),
-            "-o",
-            str(out),
-            "-lm",
-        ],
-        check=True,
-        env=BUILD_ENV,
-    )
-    return out
-
-
-@pytest.fixture(scope="session")
 def demo(c_library):  # type: ignore[no-untyped-def]
     return pyffi.load(
         c_library,
