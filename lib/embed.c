@@ -330,7 +330,13 @@ static inline int gil_held(void)
 #else
     PyThreadState *t = _PyThreadState_UncheckedGet();
 #endif
-    return t != NULL && t->thread_id == PyThread_get_thread_ident();
+    /*
+     * Compared, never read: before 3.12 `t` is whichever thread holds the
+     * GIL, and that thread may free its state at any moment (ASan caught
+     * reading t->thread_id). This thread's own state is live, so equal
+     * pointers mean this thread holds the GIL.
+     */
+    return t != NULL && t == PyGILState_GetThisThreadState();
 }
 
 /* Every entry point: Python running and the GIL taken, unless this thread holds it. */
