@@ -570,9 +570,14 @@ static PyObject *namespace(const char *module)
     return d;
 }
 
+/* linecache keeps the lines of the last SOURCES_KEPT sources run: bounded memory. */
+enum { SOURCES_KEPT = 256 };
+
 /*
  * A file name for this source, "<pyffi_embed N>", and its lines in linecache
- * (as IPython does for cells): tracebacks then show the source lines. GIL held.
+ * (as IPython does for cells): tracebacks then show the source lines. The
+ * entry of source N - SOURCES_KEPT is dropped, so a program running code in
+ * a loop does not grow linecache without end. GIL held.
  */
 static int remember_source(char *filename, size_t cap, PyObject *source)
 {
@@ -590,6 +595,15 @@ static int remember_source(char *filename, size_t cap, PyObject *source)
                                             filename)
                             : NULL;
     int rc = entry ? PyObject_SetItem(cache, PyTuple_GET_ITEM(entry, 3), entry) : -1;
+    if (rc == 0 && t->sources > SOURCES_KEPT) {
+        char old[64];
+        snprintf(old, sizeof old, "<pyffi_embed %llu>",
+                 (unsigned long long)(t->sources - SOURCES_KEPT));
+        PyObject *key = PyUnicode_FromString(old);
+        if (key && PyObject_DelItem(cache, key) < 0)
+            PyErr_Clear(); /* linecache.checkcache may have dropped it already */
+        Py_XDECREF(key);
+    }
     Py_XDECREF(entry);
     Py_XDECREF(cache);
     Py_XDECREF(linecache);

@@ -213,6 +213,18 @@ static void test_exceptions(void)
           "pyffi_embed_run: KeyError: 'gone'");
     CONTAINS(pyffi_embed_error_traceback(), "\", line 2, in f\n    raise KeyError('gone')\n");
     CONTAINS(pyffi_embed_error_traceback(), "File \"<pyffi_embed ");
+    /* linecache keeps the lines of the last 256 sources only: memory stays bounded. */
+    pyffi_obj n_cached = 0, v = 0;
+    for (int k = 0; k < 600; k++) {
+        OK(pyffi_embed_eval(&v, NULL, S("1")));
+        OK(pyffi_embed_release(v));
+    }
+    OK(pyffi_embed_eval(&n_cached, NULL, S("sum(k.startswith('<pyffi_embed ') for k in "
+                                           "__import__('linecache').cache)")));
+    int64_t cached = 0;
+    OK(pyffi_embed_to_int64(&cached, n_cached));
+    CHECK(cached == 256);
+    OK(pyffi_embed_release(n_cached));
     /* A qualified name for a nested class; the message of a custom exception. */
     FAILS(pyffi_embed_run(NULL, S("class Outer:\n    class Inner(Exception): pass\n"
                                   "raise Outer.Inner('deep')\n")),
