@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from support import SAFE_PATH, UNDER_ASAN, UNDER_VALGRIND
-from test_load import HERE, c_library  # noqa: F401  (the fixture)
+from test_load import HERE
 from test_load_libs import header
 
 import pyffi
@@ -109,7 +109,7 @@ def test_curl_write_callback_set_through_curl_easy_setopt(tmp_path: Path) -> Non
     assert out.split() == [str(256 * 400), "True"]
 
 
-def test_a_hook_without_handle_is_kept_by_the_library(c_library: Path) -> None:  # noqa: F811
+def test_a_hook_without_handle_is_kept_by_the_library(c_library: Path) -> None:
     lib = pyffi.load(c_library, HERE / "demo.h")
     lib.demo_hook_set(lambda x: x * 3)
     gc.collect()
@@ -122,7 +122,7 @@ def test_a_hook_without_handle_is_kept_by_the_library(c_library: Path) -> None: 
     lib.demo_hook_set(None)
 
 
-def test_a_released_callback_is_a_clear_error(c_library: Path) -> None:  # noqa: F811
+def test_a_released_callback_is_a_clear_error(c_library: Path) -> None:
     lib = pyffi.load(c_library, HERE / "demo.h", callbacks={"demo_hook_set": "call"})
     lib.demo_hook_set(lambda x: x)
     gc.collect()  # the trampoline stays allocated (retired), the Python target is gone
@@ -157,7 +157,7 @@ def test_an_exception_in_a_late_callback_is_raised_by_the_running_call(tmp_path:
 
 
 def test_an_exception_outside_any_pyffi_call_goes_to_unraisablehook(
-    c_library: Path,  # noqa: F811
+    c_library: Path,
 ) -> None:
     lib = pyffi.load(c_library, HERE / "demo.h")
     seen: list[Any] = []
@@ -201,7 +201,7 @@ def test_a_fresh_lambda_per_call_stays_bounded() -> None:
     assert s._registry.count() == 1  # one slot: (sqlite3_exec, callback, db)
 
 
-def test_many_kept_callbacks_warn(c_library: Path) -> None:  # noqa: F811
+def test_many_kept_callbacks_warn(c_library: Path) -> None:
     lib = pyffi.load(c_library, HERE / "demo.h")  # demo_hook_set has no handle: kept
     with pytest.warns(
         ResourceWarning, match=r"keeps 10000 callback trampolines .* callbacks=\{'name': 'call'\}"
@@ -236,7 +236,7 @@ def test_a_buffer_handle_ties_the_callback_to_it() -> None:
     assert lib._registry.count() == 1
 
 
-def test_callbacks_setting_is_checked(c_library: Path) -> None:  # noqa: F811
+def test_callbacks_setting_is_checked(c_library: Path) -> None:
     with pytest.raises(
         ValueError, match=r"the mode must be one of \('call', 'handle', 'library'\)"
     ):
@@ -264,7 +264,7 @@ def test_callbacks_setting_is_checked(c_library: Path) -> None:  # noqa: F811
         lib.demo_apply(cb, 1, 2)  # a Callback of another C type
 
 
-def test_a_callback_object_passed_inline_is_kept(c_library: Path) -> None:  # noqa: F811
+def test_a_callback_object_passed_inline_is_kept(c_library: Path) -> None:
     lib = pyffi.load(c_library, HERE / "demo.h")
     lib.demo_hook_set(lib.callback(lambda x: x - 1, "demo_hook"))  # no reference held
     gc.collect()
@@ -275,7 +275,7 @@ def test_a_callback_object_passed_inline_is_kept(c_library: Path) -> None:  # no
 # --- owned structs -------------------------------------------------------------------
 
 
-def test_owned_struct_freed_through_its_pointer_fields(c_library: Path) -> None:  # noqa: F811
+def test_owned_struct_freed_through_its_pointer_fields(c_library: Path) -> None:
     lib = pyffi.load(c_library, HERE / "demo.h", owned={"demo_girl_make": "demo_free_cstring"})
     before = lib.demo_free_count()
     girl = lib.demo_girl_make("Alice", 30)
@@ -283,14 +283,14 @@ def test_owned_struct_freed_through_its_pointer_fields(c_library: Path) -> None:
     assert lib.demo_free_count() == before + 1  # the name, exactly once
 
 
-def test_owned_struct_freed_by_address(c_library: Path) -> None:  # noqa: F811
+def test_owned_struct_freed_by_address(c_library: Path) -> None:
     lib = pyffi.load(c_library, HERE / "demo.h", owned={"demo_girl_make": "demo_girl_free"})
     before = lib.demo_free_count()
     assert lib.demo_girl_make("Bo", 7).name == "Bo"
     assert lib.demo_free_count() == before + 1
 
 
-def test_owned_struct_with_an_unfit_free_is_refused(c_library: Path) -> None:  # noqa: F811
+def test_owned_struct_with_an_unfit_free_is_refused(c_library: Path) -> None:
     with pytest.raises(
         pyffi.DeclarationError,
         match=r"demo_girl_make\(\) returns demo_girl by value, and demo_girl_bad_free\(int32_t\) "
