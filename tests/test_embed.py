@@ -24,6 +24,13 @@ BUILD_ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 ENV = dict(os.environ)
 
 
+# The suite runs once per backend; the native programs and pyffi.embed never use
+# pyffi's backend, so this module runs on api only (CI time: it builds C and Rust).
+pytestmark = pytest.mark.skipif(
+    pyffi.backend != "api", reason="backend-independent: run once, on api"
+)
+
+
 def _flags(*options: str) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-m", "pyffi", *options],

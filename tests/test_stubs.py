@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 from conftest import BUILD_ENV, DEMO
 
+import pyffi
+
 pytest.importorskip("mypy", reason="mypy is in the test extra")
+
+
+# The suite runs once per backend; generating stubs and mypy never use pyffi's
+# backend, so this module runs on api only (CI time: mypy is slow to start).
+pytestmark = pytest.mark.skipif(
+    pyffi.backend != "api", reason="backend-independent: run once, on api"
+)
 
 
 def _run_stubs(*args: str) -> subprocess.CompletedProcess[str]:
