@@ -787,6 +787,12 @@ pyffi_status pyffi_embed_bytes(pyffi_obj *out, const void *p, size_t len)
     LEAVE(b ? handle_new(out, b, who_) : python_failed(who_));
 }
 
+static pyffi_status wrong_type(const char *who, const char *expected, PyObject *o)
+{
+    return pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: expected %s, got %s", who, expected,
+                       Py_TYPE(o)->tp_name);
+}
+
 pyffi_status pyffi_embed_list_append(pyffi_obj list, pyffi_obj item)
 {
     ENTER("pyffi_embed_list_append");
@@ -795,8 +801,7 @@ pyffi_status pyffi_embed_list_append(pyffi_obj list, pyffi_obj item)
     if (!i)
         LEAVE(PYFFI_INVALID_ARGUMENT);
     if (!PyList_Check(l))
-        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: expected list, got %s", who_,
-                          Py_TYPE(l)->tp_name));
+        LEAVE(wrong_type(who_, "list", l));
     LEAVE(PyList_Append(l, i) < 0 ? python_failed(who_) : PYFFI_OK);
 }
 
@@ -809,8 +814,7 @@ pyffi_status pyffi_embed_dict_set(pyffi_obj dict, const char *key, size_t len, p
     if (!v)
         LEAVE(PYFFI_INVALID_ARGUMENT);
     if (!PyDict_Check(d))
-        LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: expected dict, got %s", who_,
-                          Py_TYPE(d)->tp_name));
+        LEAVE(wrong_type(who_, "dict", d));
     pyffi_status status;
     PyObject *k = decode(key, len, &status, who_);
     if (!k)
@@ -821,12 +825,6 @@ pyffi_status pyffi_embed_dict_set(pyffi_obj dict, const char *key, size_t len, p
 }
 
 /* ---- values back to C ----------------------------------------------------------- */
-
-static pyffi_status wrong_type(const char *who, const char *expected, PyObject *o)
-{
-    return pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: expected %s, got %s", who, expected,
-                       Py_TYPE(o)->tp_name);
-}
 
 /* PYFFI_OVERFLOW naming the value (its repr, cut to 100 characters). */
 static pyffi_status does_not_fit(const char *who, PyObject *o, const char *ctype)
