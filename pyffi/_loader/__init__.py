@@ -15,15 +15,27 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import cffi
 
 from .._errors import DeclarationError
 from . import _cache
 from ._callbacks import Callback
 from ._constants import Macros, evaluate
-from ._headers import Declarations, build, compiler, compiler_id, preprocess, split_units
+from ._headers import (
+    Declarations,
+    _restore,
+    _snapshot,
+    build,
+    compiler,
+    compiler_id,
+    preprocess,
+    split_units,
+)
 from ._library import Library, Record
 from ._marshal import SLICE_CDEF
 
@@ -41,11 +53,109 @@ def _finish(
     consts, aliases, skipped = evaluate(
         macros, probe, int_constants, set(decls.functions), set(decls.variables)
     )
+    decls.macro_constants = [n for n in consts if n not in decls.constants]  # enums win
     decls.constants = {**consts, **decls.constants}
     decls.aliases = aliases
     for name, why in skipped.items():
         decls.skipped.setdefault(name, why)
+    _macro_functions(decls, macros, probe)
     return decls
+
+
+def _macro_functions(decls: Declarations, macros: Macros, probe: Any) -> None:
+    """Give the function-like macros that wrap one call a prototype (for mode="api").
+
+    ``#define deflateInit(strm, level) deflateInit_((strm), (level), VERSION, size)``:
+    each parameter is a whole argument of a call to a declared function, so the
+    macro takes those arguments' types and returns that function's result:
+    ``int deflateInit(z_streamp strm, int level);``.
+    """
+    known: dict[str, Any] = probe._parser._declarations
+    for name in list(macros.own):
+        params, body, origin = macros.table[name]
+        if params is None or name in decls.functions or name in decls.api_only:
+            continue
+        if any(k.endswith(f" {name}") for k in known):
+            continue  # the name is also a type, variable or function of the declarations
+        proto = macro_prototype(name, params, body, known, decls)
+        if proto is None:
+            continue
+        snap = _snapshot(probe)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                probe.cdef(proto, override=True)
+        except (cffi.CDefError, cffi.FFIError, AssertionError, TypeError, ValueError, Warning):
+            _restore(probe, snap)
+            continue
+        target = decls.functions.get(_call_target(body) or "")
+        decls.units.append(proto)
+        decls.deps.append(list(decls.deps[target]) if target is not None else [])
+        decls.origins.append(origin)
+        decls.api_only[name] = len(decls.units) - 1
+        decls.skipped[name] = (
+            f"is a function-like macro ({origin}); only compiled code can expand it "
+            f'(mode="api" calls it as {proto})'
+        )
+
+
+def _strip_parens(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    while len(toks) >= 2 and toks[0][1] == "(" and _closing(toks, 0) == len(toks) - 1:
+        toks = toks[1:-1]
+    return toks
+
+
+def _closing(toks: list[tuple[str, str]], at: int) -> int:
+    depth = 0
+    for k in range(at, len(toks)):
+        depth += {"(": 1, ")": -1}.get(toks[k][1], 0)
+        if depth == 0:
+            return k
+    return -1
+
+
+def _call_target(body: list[tuple[str, str]]) -> str | None:
+    toks = _strip_parens(body)
+    if len(toks) >= 3 and toks[0][0] == "id" and toks[1][1] == "(":
+        if _closing(toks, 1) == len(toks) - 1:
+            return toks[0][1]
+    return None
+
+
+def macro_prototype(
+    name: str,
+    params: list[str],
+    body: list[tuple[str, str]],
+    known: dict[str, Any],
+    decls: Declarations,
+) -> str | None:
+    """``RESULT name(T1 p1, ...);`` for a macro whose body is one call, else None."""
+    target = _call_target(body)
+    if target is None or "..." in params:
+        return None
+    target = decls.aliases.get(target, target)
+    if target not in decls.functions and target not in decls.api_only:
+        return None
+    tp = known.get(f"function {target}", (None,))[0]
+    if tp is None:
+        return None
+    toks = _strip_parens(body)[2:-1]
+    args: list[list[tuple[str, str]]] = [[]]
+    depth = 0
+    for t in toks:
+        if t[1] == "," and depth == 0:
+            args.append([])
+            continue
+        depth += {"(": 1, ")": -1, "[": 1, "]": -1, "{": 1, "}": -1}.get(t[1], 0)
+        args[-1].append(t)
+    types = []
+    for p in params:
+        at = next((j for j, a in enumerate(args) if _strip_parens(a) == [("id", p)]), None)
+        if at is None or at >= len(tp.args):
+            return None  # a parameter used otherwise than as an argument: no known type
+        types.append(tp.args[at].get_c_name(f" {p}"))
+    text: str = tp.result.get_c_name(f" {name}({', '.join(types) or 'void'})")
+    return text + ";"
 
 
 def extract(

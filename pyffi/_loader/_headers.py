@@ -664,6 +664,10 @@ class Declarations:
     constants: dict[str, Any]
     aliases: dict[str, str]  # macro name -> function name
     files: list[str] = field(default_factory=list)
+    # Callable only from compiled code (mode="api"): static inline functions and
+    # function-like macros, name -> the unit of their prototype. Also in skipped.
+    api_only: dict[str, int] = field(default_factory=dict)
+    macro_constants: list[str] = field(default_factory=list)  # constants from #define
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -730,8 +734,23 @@ def opaque_text(name: str) -> str:
     return f"typedef struct _pyffi_opaque_{name} {name};"
 
 
+_NOT_IN_PROTOTYPE = re.compile(r"\b(static|inline|__inline__|__inline|extern|__extension__)\b")
+
+
+def inline_prototype(text: str) -> str | None:
+    """The prototype of a function definition: ``static inline int f(int x) {...}``
+    becomes ``int f(int x);`` (what a compiled call needs declared)."""
+    head = text.split("{", 1)[0]
+    if ")" not in head:
+        return None
+    return " ".join(_NOT_IN_PROTOTYPE.sub(" ", head).split()) + ";"
+
+
 def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, int]]:
     """Keep the own units and the system units they need; validate each with cffi."""
+    units = list(units)  # own inline definitions are replaced by their prototypes
+    plain = {n for u in units if u.own and u.kind == "function" for n in u.names}
+    inline: set[str] = set()
     defined: dict[str, int] = {}
     forwards: dict[str, int] = {}
     for k, u in enumerate(units):
@@ -779,8 +798,14 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
             for n in u.names:
                 skipped[n] = (
                     f"is a static inline function in {u.origin}; ABI mode can only call "
-                    "exported symbols"
+                    'exported symbols (mode="api" compiles a call to it)'
                 )
+            proto = inline_prototype(u.text)
+            # an inline definition of an exported function (gnu_inline): the export wins
+            if proto is not None and u.names and not plain & set(u.names):
+                units[k] = Unit(proto, u.origin, True, "function", u.names, u.uses)
+                inline.update(u.names)
+                want(k)
             continue
         if u.kind == "static":
             for n in u.names:
@@ -839,7 +864,9 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
                 return
         reason = f"cannot be declared ({detail}): {u.origin}: {' '.join(u.text.split())[:200]}"
         for n in u.names or [f"<{u.origin}>"]:
-            if not n.endswith("#fwd"):
+            if n in inline:  # its prototype: not callable in either mode
+                skipped[n] = f"is a static inline function whose prototype {reason}"
+            elif not n.endswith("#fwd"):
                 skipped.setdefault(n, reason)
 
     def settle(part: list[int]) -> None:
@@ -857,6 +884,7 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
     index = {k: i for i, k in enumerate(final)}
     decl: dict[str, Any] = probe._parser._declarations  # type: ignore[attr-defined]
     functions: dict[str, int] = {}
+    api_only: dict[str, int] = {}
     variables: dict[str, int] = {}
     types: dict[str, int] = {}
     enum_at: dict[str, int] = {}
@@ -870,7 +898,7 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
                 continue
             if f"function {n}" in decl:
                 if u.own:
-                    functions[n] = index[k]
+                    (api_only if n in inline else functions)[n] = index[k]
             elif f"variable {n}" in decl:
                 if u.own:
                     variables[n] = index[k]
@@ -879,24 +907,24 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
             elif n in int_constants:
                 enum_at.setdefault(n, index[k])
     # Functions ABI mode cannot call: a parameter or result whose layout is unknown.
-    for n in list(functions):
+    for n, table in [*((n, functions) for n in functions), *((n, api_only) for n in api_only)]:
         tp = decl[f"function {n}"][0]
         for i, a in enumerate([*tp.args, tp.result]):
             if isinstance(a, (model.StructType, model.UnionType)) and a.fldnames is None:
-                text = units[final[functions[n]]].text
+                text = units[final[table[n]]].text
                 if re.search(r"\b(va_list|__gnuc_va_list)\b", text):
                     why = (
-                        f"has a va_list parameter ({units[final[functions[n]]].origin}); "
+                        f"has a va_list parameter ({units[final[table[n]]].origin}); "
                         "ABI mode cannot build a va_list: call the variadic form of the function"
                     )
                 else:
                     what = "result" if i == len(tp.args) else f"parameter {i + 1}"
                     why = (
                         f"passes its {what} by value as {a.get_c_name()}, whose layout is not "
-                        f"known ({units[final[functions[n]]].origin})"
+                        f"known ({units[final[table[n]]].origin})"
                     )
                 skipped[n] = why
-                del functions[n]
+                del table[n]
                 break
     deps: list[list[int]] = []
     for n, at in fwd:  # a forward declaration stands only where there is no definition
@@ -920,5 +948,6 @@ def build(units: list[Unit], prefix: str) -> tuple[Declarations, Any, dict[str, 
         skipped=skipped,
         constants=constants,
         aliases={},
+        api_only=api_only,
     )
     return decls, probe, int_constants
