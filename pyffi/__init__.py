@@ -20,6 +20,7 @@ from ._callback import calc, map_f64, sort_by
 from ._compute import compute_heavy
 from ._errors import (
     CallbackError,
+    CompileError,
     CsvError,
     DeclarationError,
     DivisionByZeroError,
@@ -55,6 +56,7 @@ from .csv import parse_csv_fast
 # Public classes are shown (and pickled) as pyffi.X, where users find them.
 for _cls in (
     CallbackError,
+    CompileError,
     CsvError,
     DeclarationError,
     Library,
@@ -87,6 +89,7 @@ def get_include() -> str:
 __all__ = [
     "Callback",
     "CallbackError",
+    "CompileError",
     "CsvError",
     "DeclarationError",
     "DivisionByZeroError",

@@ -15,6 +15,7 @@ from ._ffi import ffi, lib
 
 __all__ = [
     "CallbackError",
+    "CompileError",
     "CsvError",
     "DeclarationError",
     "DivisionByZeroError",
@@ -142,6 +143,11 @@ class PythonError(Error, RuntimeError):
 class DeclarationError(Error, ValueError):
     """pyffi.load could not read the declarations: the message names the file, the line
     and the text cffi refused (no C status: raised by the Python layer only)."""
+
+
+class CompileError(Error, RuntimeError):
+    """``pyffi.load(..., mode="api")`` could not build the library's extension: no C
+    compiler, no Python headers, or the compiler's errors (quoted in the message)."""
 
 
 _CLASSES: tuple[type[Error], ...] = (

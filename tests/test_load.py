@@ -19,11 +19,13 @@ HERE = Path(__file__).resolve().parent / "load"
 BUILD_ENV = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 
 
-@pytest.fixture(scope="session")
-def demo(c_library):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="session", params=["abi", "api"])
+def demo(c_library, request):  # type: ignore[no-untyped-def]
+    """The demo library opened in each load mode: every conversion test runs on both."""
     return pyffi.load(
         c_library,
         HERE / "demo.h",
+        mode=request.param,
         owned={
             "demo_greeting": "demo_free_greeting",
             "demo_range": "demo_free_range",

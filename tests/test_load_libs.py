@@ -473,6 +473,8 @@ def test_constants_are_what_the_compiler_says(tmp_path: Path) -> None:
     """The compiler is the judge: a C program prints every integer and string constant."""
     cases = [
         ("z", "zlib.h", {}, []),
+        ("lz4", "lz4.h", {}, []),  # LZ4_VERSION_STRING: #x of 1.9.4, spelled without spaces
+        ("zstd", "zstd.h", {}, []),
         ("sqlite3", "sqlite3.h", {}, []),
         ("curl", "curl/curl.h", {}, []),
         ("pcre2-8", "pcre2.h", {"PCRE2_CODE_UNIT_WIDTH": "8"}, []),

@@ -184,12 +184,21 @@ def _compute(rng: random.Random, k: int) -> None:
     assert calls and calls[-1] == len(DATA) and calls == sorted(calls)
 
 
-@check("load", "Library", "Record", "DeclarationError", "Callback")
+@check("load", "Library", "Record", "DeclarationError", "Callback", "CompileError")
 def _load(rng: random.Random, k: int) -> None:
-    lib = pyffi.load("m", cdef="double ldexp(double x, int e); double cos(double x);")
-    assert isinstance(lib, pyffi.Library)
-    assert lib.ldexp(1.0, k) == 2.0**k
-    assert lib.cos(0.0) == 1.0
+    for mode in ("abi", "api"):  # api: every thread imports the one extension built
+        lib = pyffi.load(
+            "m", cdef="double ldexp(double x, int e); double cos(double x);", mode=mode
+        )
+        assert isinstance(lib, pyffi.Library) and lib.mode == mode
+        assert lib.ldexp(1.0, k) == 2.0**k
+        assert lib.cos(0.0) == 1.0
+    try:  # int32_t is pyffi.h's (stdint.h) too: the compiler refuses the redefinition
+        pyffi.load("m", cdef="typedef char int32_t;", mode="api")
+    except pyffi.CompileError as exc:
+        assert "the C compiler failed" in str(exc) and "int32_t" in str(exc), str(exc)
+    else:
+        raise AssertionError("load(mode='api') of a bad typedef did not raise")
     bad = "\n" * k + "int g(nope_t x);"
     why = pyffi.load("m", cdef=bad).skipped["g"]
     assert why.startswith("cannot be declared (") and why.endswith(

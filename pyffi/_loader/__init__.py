@@ -23,7 +23,7 @@ from typing import Any
 import cffi
 
 from .._errors import DeclarationError
-from . import _cache
+from . import _cache, _compiled
 from ._callbacks import Callback
 from ._constants import Macros, evaluate
 from ._headers import (
@@ -36,7 +36,7 @@ from ._headers import (
     preprocess,
     split_units,
 )
-from ._library import Library, Record
+from ._library import Library, Record, open_library
 from ._marshal import SLICE_CDEF
 
 __all__ = ["Callback", "Library", "Record", "extract", "load"]
@@ -54,6 +54,7 @@ def _finish(
         macros, probe, int_constants, set(decls.functions), set(decls.variables)
     )
     decls.macro_constants = [n for n in consts if n not in decls.constants]  # enums win
+    decls.macros = list(macros.own)
     decls.constants = {**consts, **decls.constants}
     decls.aliases = aliases
     for name, why in skipped.items():
@@ -117,8 +118,7 @@ def _closing(toks: list[tuple[str, str]], at: int) -> int:
 def _call_target(body: list[tuple[str, str]]) -> str | None:
     toks = _strip_parens(body)
     if len(toks) >= 3 and toks[0][0] == "id" and toks[1][1] == "(":
-        if _closing(toks, 1) == len(toks) - 1:
-            return toks[0][1]
+        return toks[0][1] if _closing(toks, 1) == len(toks) - 1 else None
     return None
 
 
@@ -219,6 +219,7 @@ def load(
     defines: Mapping[str, object] | None = None,
     strict: bool = False,
     callbacks: Mapping[str, str] | None = None,
+    mode: str = "abi",
 ) -> Library:
     """Open a C-ABI shared library (C or Rust) and marshal calls from its declarations.
 
@@ -248,14 +249,30 @@ def load(
     ``callbacks={"f": "call" | "handle" | "library"}`` sets how long the
     callbacks passed to ``f`` live (see the README's callback rules).
 
+    ``mode="api"`` compiles the declarations into a cffi API-mode extension
+    linked against the library (once: it is cached beside the declarations,
+    rebuilt when the headers, defines, compiler or Python change): calls cost
+    less, ``static inline`` functions and function-like macros that wrap one
+    call become callable, and ``#define`` constants come from the compiler.
+    It needs a C compiler and Python's headers (:class:`CompileError`
+    otherwise); the default ``mode="abi"`` needs neither.
+
     >>> lib = pyffi.load("m", cdef="double cos(double x);")
     >>> lib.cos(0.0)
     1.0
     """
     if header is not None and cdef is not None:
         raise TypeError("load() takes header or cdef, not both")
+    if mode not in ("abi", "api"):
+        raise ValueError(f"load() mode must be 'abi' or 'api', not {mode!r}")
+    dirs = tuple(map(os.fspath, include_dirs))
     if header is not None:
-        decls = extract(Path(header), tuple(map(os.fspath, include_dirs)), defines)
+        # what an extension sees: the system headers under Python.h's feature macros
+        seen = defines
+        cc = compiler()
+        if mode == "api" and cc is not None:
+            seen = {**dict(_compiled.python_features(cc)), **(defines or {})}
+        decls = extract(Path(header), dirs, seen)
     elif cdef is not None:
         if not isinstance(cdef, str):
             raise TypeError(f"load() argument 'cdef' must be str, not {type(cdef).__name__}")
@@ -269,4 +286,24 @@ def load(
             raise DeclarationError(
                 f"strict=True: {len(bad)} declaration(s) skipped; the first, {first!r}, {why}"
             )
-    return Library(path, decls, owned=owned, callbacks=callbacks)
+    compiled = None
+    if mode == "api":
+        import ctypes.util
+
+        _handle, used = open_library(cffi.FFI(), path)
+        try:
+            handle = ctypes.CDLL(used)
+        except OSError:  # cffi found "m" through find_library
+            handle = ctypes.CDLL(ctypes.util.find_library(used) or used)
+        compiled = _compiled.build(
+            used,
+            handle,
+            decls,
+            prefix=SLICE_CDEF,
+            header=os.fspath(header) if header is not None else None,
+            cdef=cdef,
+            include_dirs=list(dirs),
+            defines=defines,
+            cc=compiler(),
+        )
+    return Library(path, decls, owned=owned, callbacks=callbacks, compiled=compiled)

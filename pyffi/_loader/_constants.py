@@ -104,7 +104,7 @@ class Macros:
         while k < len(body):
             kind, tok = body[k]
             if tok == "#" and k + 1 < len(body) and body[k + 1][1] in value:
-                text = " ".join(t for _, t in value[body[k + 1][1]])
+                text = _spell(value[body[k + 1][1]])
                 out.append(("str", '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'))
                 k += 2
                 continue
@@ -124,6 +124,17 @@ class Macros:
             out.append(body[k])
             k += 1
         return out
+
+
+def _spell(toks: list[Tok]) -> str:
+    """``#x``: the tokens as text. The tokens keep no spacing: one space between two,
+    none around ``.`` (version numbers, ``1.9.4``: written without spaces)."""
+    text = ""
+    for k, (_, t) in enumerate(toks):
+        if k and t != "." and toks[k - 1][1] != ".":
+            text += " "
+        text += t
+    return text
 
 
 def _arguments(toks: list[Tok], i: int) -> tuple[list[list[Tok]], int]:

@@ -668,6 +668,7 @@ class Declarations:
     # function-like macros, name -> the unit of their prototype. Also in skipped.
     api_only: dict[str, int] = field(default_factory=dict)
     macro_constants: list[str] = field(default_factory=list)  # constants from #define
+    macros: list[str] = field(default_factory=list)  # every own #define's name
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -19,6 +19,7 @@ from cffi import model
 
 from .._errors import DeclarationError
 from ._callbacks import Callback, Registry, in_pyffi_call, new_retired, report_unraisable
+from ._compiled import Compiled
 from ._headers import Declarations, tokens
 from ._marshal import SLICE_CDEF, Record, _Function, _param_names, owned_struct_rule
 
@@ -69,13 +70,27 @@ class Library:
         *,
         owned: Mapping[str, str] | None = None,
         callbacks: Mapping[str, str] | None = None,
+        compiled: Compiled | None = None,
     ) -> None:
-        ffi = cffi.FFI()
-        ffi.cdef(SLICE_CDEF)
-        self._ffi = ffi
-        self._decls = decls
+        # _model: cffi's parser, declared lazily, for the C types the marshalling
+        # reads; _ffi and _raw make and call. In ABI mode one FFI is both; in API
+        # mode _ffi and _raw are the compiled extension's, which holds everything.
+        model_ffi = cffi.FFI()
+        model_ffi.cdef(SLICE_CDEF)
+        self._model = model_ffi
         self._declared: set[int] = set()
-        self._raw, self.path = open_library(ffi, path)
+        if compiled is None:
+            self.mode = "abi"
+            self._ffi: Any = model_ffi
+            self._raw, self.path = open_library(model_ffi, path)
+            self._callable = decls.functions
+        else:
+            self.mode = "api"
+            decls = compiled.decls
+            self._ffi, self._raw, self.path = compiled.ffi, compiled.lib, compiled.path
+            self._callable = {**decls.functions, **decls.api_only}
+        ffi = self._ffi
+        self._decls = decls
         self._code_name = f"<pyffi.load {self.path}>"
         self._late: dict[int, BaseException] = {}
         self._registry = Registry(self)
@@ -89,7 +104,7 @@ class Library:
                 raise ValueError(
                     f"callbacks={{{fname!r}: {mode!r}}}: the mode must be one of {MODES}"
                 )
-            if fname not in decls.functions:
+            if fname not in self._callable:
                 raise ValueError(
                     f"callbacks={{{fname!r}: ...}}: function {fname!r} is not declared"
                 )
@@ -97,7 +112,7 @@ class Library:
         self._owned_struct: dict[str, tuple[str, list[str]]] = {}
         for func, free in self._owned.items():
             for what, fname in (("function", func), ("free function", free)):
-                if fname not in decls.functions:
+                if fname not in self._callable:
                     raise ValueError(
                         f"owned={{{func!r}: {free!r}}}: {what} {fname!r} is not declared"
                     )
@@ -123,7 +138,7 @@ class Library:
             order = sorted(seen)
             text = "\n".join(self._decls.units[k] for k in order)
             try:
-                self._ffi.cdef(text, override=True)
+                self._model.cdef(text, override=True)
             except (cffi.CDefError, cffi.FFIError):
                 # a dependency the extractor did not see: everything before it, in
                 # source order, as when it was validated
@@ -133,7 +148,7 @@ class Library:
                 self._declared.update(order)
                 return
             try:
-                self._ffi.cdef(text, override=True)
+                self._model.cdef(text, override=True)
             except (cffi.CDefError, cffi.FFIError) as exc:  # validated when extracted
                 raise DeclarationError(
                     f"{self._decls.origins[unit]}: cffi refused a declaration it read "
@@ -142,12 +157,12 @@ class Library:
             self._declared.update(order)
 
     def _type_of(self, func: str) -> model.FunctionPtrType:
-        self._declare(self._decls.functions[func])
-        tp: model.FunctionPtrType = self._ffi._parser._declarations[f"function {func}"][0]  # type: ignore[attr-defined]
+        self._declare(self._callable[func])
+        tp: model.FunctionPtrType = self._model._parser._declarations[f"function {func}"][0]  # type: ignore[attr-defined]
         return tp
 
     def _function(self, func: str) -> Any:
-        self._declare(self._decls.functions[func])
+        self._declare(self._callable[func])
         return getattr(self._raw, func)
 
     def _need_types(self, text: str) -> None:
@@ -163,7 +178,7 @@ class Library:
 
     def _need_name(self, name: str) -> None:
         d = self._decls
-        for table in (d.functions, d.variables):
+        for table in (self._callable, d.variables):
             if name in table:
                 self._declare(table[name])
 
@@ -186,7 +201,10 @@ class Library:
 
     @property
     def skipped(self) -> dict[str, str]:
-        """Declared names ABI mode cannot reach, each with the reason (and file:line)."""
+        """Declared names this Library cannot reach, each with the reason (and file:line).
+
+        In ABI mode, among them: ``static inline`` functions and function-like
+        macros, which ``mode="api"`` calls."""
         return dict(self._decls.skipped)
 
     @property
@@ -195,13 +213,14 @@ class Library:
         return list(self._decls.variables)
 
     def functions(self) -> list[str]:
-        """Every function the declarations name, in declaration order."""
-        return list(self._decls.functions)
+        """Every function the declarations name, in declaration order (in API mode
+        followed by the ``static inline`` functions and function-like macros)."""
+        return list(self._callable)
 
     def missing(self) -> list[str]:
         """The declared functions the library does not export."""
         gone = []
-        for name in self._decls.functions:
+        for name in self._callable:
             try:
                 self._function(name)
             except AttributeError:
@@ -267,7 +286,7 @@ class Library:
         d = self.__dict__.get("_decls")
         if (name.startswith("__") and name.endswith("__")) or d is None:
             raise AttributeError(name)
-        if name in d.functions:
+        if name in self._callable:
             try:
                 raw_fn = self._function(name)
             except AttributeError:
@@ -276,7 +295,7 @@ class Library:
                     "export it"
                 ) from None
             tp = self._type_of(name)
-            text = d.units[d.functions[name]]
+            text = d.units[self._callable[name]]
             fn = _Function(self, name, tp, raw_fn, _param_names(text, name, len(tp.args))).build()
             self.__dict__[name] = fn  # the next lookups skip __getattr__
             return fn
@@ -300,12 +319,13 @@ class Library:
 
     def __dir__(self) -> list[str]:
         d = self._decls
-        return sorted(set(super().__dir__()) | set(d.functions) | set(d.constants) | set(d.aliases))
+        names = set(self._callable) | set(d.constants) | set(d.aliases)
+        return sorted(set(super().__dir__()) | names)
 
     def __repr__(self) -> str:
         d = self._decls
         return (
-            f"<pyffi.Library {self.path!r}: {len(d.functions)} functions, "
+            f"<pyffi.Library {self.path!r} ({self.mode}): {len(self._callable)} functions, "
             f"{len(d.constants)} constants>"
         )
 
@@ -375,8 +395,7 @@ class _DeclaringLib:
         return getattr(self._lib._raw, name)
 
     def __dir__(self) -> list[str]:
-        d = self._lib._decls
-        return sorted([*d.functions, *d.variables])
+        return sorted([*self._lib._callable, *self._lib._decls.variables])
 
     def __repr__(self) -> str:
         return f"<pyffi.Library.raw of {self._lib.path!r}>"

@@ -19,6 +19,13 @@ DEMO_API char demo_next_char(char c);
 DEMO_API uint8_t demo_u8_inc(uint8_t x);
 DEMO_API void demo_nothing(void);
 
+/* only compiled code can call these two (pyffi.load mode="api"); constants */
+static inline int32_t demo_twice(int32_t x) { return demo_add(x, x); }
+#define demo_add_ten(x) demo_add((x), 10)
+#define DEMO_LIMIT (1 << 20)
+#define DEMO_RATIO 0.25
+#define DEMO_NAME "demo"
+
 /* strings */
 DEMO_API size_t demo_strlen(const char *s);
 DEMO_API size_t demo_upcase(char *s); /* writes into s, returns its length */
