@@ -130,9 +130,10 @@ def print_flags(options: list[str]) -> int:
 
 
 def stubs(argv: list[str]) -> int:
-    """``python -m pyffi stubs LIBRARY HEADER [-I DIR] [-D NAME=VALUE] [--owned F=FREE] -o OUT``."""
+    """``python -m pyffi stubs LIBRARY HEADER [options] -o OUT.pyi`` (``--help`` lists them)."""
     import argparse
 
+    from . import _errors as pyffi_errors
     from . import load
     from ._loader._stubs import stub_text
 
@@ -145,6 +146,12 @@ def stubs(argv: list[str]) -> int:
     parser.add_argument("-I", dest="include_dirs", action="append", default=[], metavar="DIR")
     parser.add_argument("-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]")
     parser.add_argument("--owned", action="append", default=[], metavar="FUNCTION=FREE")
+    parser.add_argument(
+        "--mode",
+        choices=["abi", "api"],
+        default="abi",
+        help='the load mode: "api" adds the static inline functions and macros it compiles',
+    )
     args = parser.parse_args(argv)
     defines = dict(d.split("=", 1) if "=" in d else (d, "1") for d in args.defines)
     owned = {}
@@ -160,8 +167,9 @@ def stubs(argv: list[str]) -> int:
             include_dirs=args.include_dirs,
             defines=defines or None,
             owned=owned or None,
+            mode=args.mode,
         )
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, pyffi_errors.CompileError) as exc:
         print(f"python -m pyffi stubs: {exc}", file=sys.stderr)
         return 1
     with open(args.output, "w", encoding="utf-8") as f:

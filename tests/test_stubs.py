@@ -182,3 +182,15 @@ def test_stubs_owned_option_is_checked(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "--owned 'nofree': expected FUNCTION=FREE" in done.stderr
+
+
+def test_api_mode_stubs_add_inline_functions_and_macros(tmp_path: Path, c_library: Path) -> None:
+    out = tmp_path / "demo_api.pyi"
+    _stubs(out, str(c_library), str(DEMO / "demo.h"), "--mode", "api")
+    text = out.read_text()
+    assert "def demo_twice(self, x: int) -> int:" in text
+    assert "def demo_add_ten(self, x: int) -> int:" in text
+    assert '"""``int32_t demo_add_ten(int32_t x);``"""' in text
+    abi = tmp_path / "demo_abi.pyi"
+    _stubs(abi, str(c_library), str(DEMO / "demo.h"))
+    assert "demo_twice" not in abi.read_text()

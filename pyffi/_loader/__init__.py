@@ -8,6 +8,7 @@ One file per concern:
 - ``_marshal``: converting arguments and results;
 - ``_callbacks``: how long a callback passed to C lives;
 - ``_cache``: extracted declarations on disk;
+- ``_compiled``: ``mode="api"``, the declarations compiled into an extension;
 - ``_library``: the Library object.
 """
 

@@ -166,11 +166,11 @@ def stub_text(lib: Library, header: str) -> str:
     decls = lib._decls
     missing = set(lib.missing())
     out = [_HEADER.format(path=lib.path, header=header)]
-    for name in sorted(decls.functions):
+    for name in sorted(lib._callable):  # in mode="api", inline functions and macros too
         if name in missing or not name.isidentifier() or keyword.iskeyword(name):
             continue
         tp = lib._type_of(name)
-        text = decls.units[decls.functions[name]]
+        text = decls.units[lib._callable[name]]
         taken: set[str] = set()
         names = [_ident(n, taken) for n in _param_names(text, name, len(tp.args))]
         params = ["self"] + [f"{n}: {param_type(t)}" for n, t in zip(names, tp.args)]
