@@ -95,6 +95,17 @@ def test_a_function_the_compiler_refuses_is_skipped(tmp_path: Path) -> None:
     with pytest.raises(AttributeError, match="'nope' does not compile"):
         api.nope
     assert pyffi.load(lib, h).nope(3) == 3  # ABI mode calls the symbol
+    with pytest.raises(pyffi.DeclarationError, match=r"strict=True: .* 'nope', does not compile"):
+        pyffi.load(lib, h, mode="api", strict=True)
+
+
+def test_strict_counts_what_api_mode_calls_as_declared(tmp_path: Path) -> None:
+    lib = _cc_library(tmp_path, "strict", "int base(int x) { return x; }\n")
+    h = tmp_path / "strict.h"
+    h.write_text("int base(int x);\nstatic inline int plus_one(int x) { return base(x) + 1; }\n")
+    assert pyffi.load(lib, h, mode="api", strict=True).plus_one(1) == 2
+    with pytest.raises(pyffi.DeclarationError, match="'plus_one', is a static inline function"):
+        pyffi.load(lib, h, strict=True)
 
 
 def test_unexported_functions_stay_declared_but_missing(c_library: Path) -> None:

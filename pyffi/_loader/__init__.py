@@ -280,13 +280,8 @@ def load(
         decls = _from_cdef(cdef)
     else:
         raise DeclarationError("load() needs the declarations: a header file or cdef text")
-    if strict:
-        bad = {n: r for n, r in decls.skipped.items() if "function-like macro" not in r}
-        if bad:
-            first, why = next(iter(bad.items()))
-            raise DeclarationError(
-                f"strict=True: {len(bad)} declaration(s) skipped; the first, {first!r}, {why}"
-            )
+    if strict and mode == "abi":
+        _refuse_skipped(decls)
     compiled = None
     if mode == "api":
         import ctypes.util
@@ -307,4 +302,16 @@ def load(
             defines=defines,
             cc=compiler(),
         )
+        if strict:  # what the extension calls is not skipped; what it refused is
+            _refuse_skipped(compiled.decls)
     return Library(path, decls, owned=owned, callbacks=callbacks, compiled=compiled)
+
+
+def _refuse_skipped(decls: Declarations) -> None:
+    """strict=True: any skipped declaration but a function-like macro is an error."""
+    bad = {n: r for n, r in decls.skipped.items() if "function-like macro" not in r}
+    if bad:
+        first, why = next(iter(bad.items()))
+        raise DeclarationError(
+            f"strict=True: {len(bad)} declaration(s) skipped; the first, {first!r}, {why}"
+        )
