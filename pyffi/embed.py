@@ -145,7 +145,11 @@ def _open() -> tuple[cffi.FFI, Any]:
     ffi = cffi.FFI()
     with open(os.path.join(_HERE, "_embed_cdef.h"), encoding="utf-8") as f:
         ffi.cdef(f.read())
-    return ffi, ffi.dlopen(library_path())
+    # Never unloaded: the library hands the interpreter capsules and functions of its
+    # own (the handle table, native callables) that are destroyed at finalization,
+    # after the FFILibrary that opened it; a dlclose before that is a jump into unmapped
+    # code at exit (seen under ASan).
+    return ffi, ffi.dlopen(library_path(), ffi.RTLD_NOW | getattr(ffi, "RTLD_NODELETE", 0))
 
 
 def __getattr__(name: str) -> Any:

@@ -236,3 +236,16 @@ def test_in_process_exception_parts() -> None:
 def test_embed_module_opens_lazily_and_names_unknown_attributes() -> None:
     with pytest.raises(AttributeError, match=r"module 'pyffi\.embed' has no attribute 'nope'"):
         embed.nope
+
+
+def test_a_process_that_used_pyffi_embed_exits_cleanly(run_python) -> None:  # type: ignore[no-untyped-def]
+    """The library stays loaded until the interpreter's capsules are gone (the sanitizer
+    run, which keeps LD_PRELOAD for the child, crashed here at exit before)."""
+    done = run_python(
+        "from pyffi.embed import ffi, lib\n"
+        "h = ffi.new('pyffi_obj *')\n"
+        "assert lib.pyffi_embed_eval(h, ffi.NULL, b'6 * 7', 5) == lib.PYFFI_OK\n"
+        "assert lib.pyffi_embed_release(h[0]) == lib.PYFFI_OK\n"
+        "print('done')\n"
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "done\n", "")
