@@ -149,7 +149,8 @@ def _open() -> tuple[cffi.FFI, Any]:
     # own (the handle table, native callables) that are destroyed at finalization,
     # after the FFILibrary that opened it; a dlclose before that is a jump into unmapped
     # code at exit (seen under ASan).
-    return ffi, ffi.dlopen(library_path(), ffi.RTLD_NOW | getattr(ffi, "RTLD_NODELETE", 0))
+    flags = getattr(ffi, "RTLD_NOW", 2) | getattr(ffi, "RTLD_NODELETE", 0)
+    return ffi, ffi.dlopen(library_path(), flags)
 
 
 def __getattr__(name: str) -> Any:
