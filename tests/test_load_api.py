@@ -204,14 +204,18 @@ def test_cache_hit_and_stale_header(tmp_path: Path) -> None:
     lib, h = _kv(tmp_path, 2)
     first = _child(lib, h, cache)
     assert (first["built"], first["value"]) == (1, 42)
-    assert len(_modules(cache)) == 1
+    (first_module,) = _modules(cache)
     second = _child(lib, h, cache)  # a fresh process: imported, not built
     assert (second["built"], second["value"]) == (0, 42)
     # the inline body changes: the header's digest is in the module's name, so it is rebuilt
     h.write_text(h.read_text().replace("+ 2;", "+ 3;"))
     third = _child(lib, h, cache)
     assert (third["built"], third["value"]) == (1, 43)
-    assert len(_modules(cache)) == 2
+    # the older build is removed, with its metadata and lock file
+    (now,) = _modules(cache)
+    stem = now.split(".")[0]
+    assert all(p.name.startswith(stem) for p in (cache / "api").iterdir()), stem
+    assert now != first_module
     assert not [p for p in (cache / "api").iterdir() if p.name.startswith(".")]  # no leftovers
 
 

@@ -6,7 +6,8 @@ with the C compiler, once: the module is cached under ``api/`` in the
 declaration cache, named by a digest of everything that goes into it (the
 declarations, the files the preprocessor read, the library, the compiler,
 the flags, Python and cffi). A new header, define, compiler or Python is a
-new name, so a stale module is never imported. The build happens in a
+new name, so a stale module is never imported (and the older build of the
+same library, header and options is removed). The build happens in a
 temporary file renamed into place, under a lock file: concurrent processes
 build it once and never import half a file.
 
@@ -327,7 +328,20 @@ def build(
             FLAGS,
         ]
     )
-    name = f"_pyffi_api_{key}"
+    # What the module is for, without what it is made of: a module of the same ident
+    # and another key is an older build of it (the header or the compiler changed).
+    ident = _cache.key(
+        [
+            "api-ident",
+            sys.implementation.cache_tag,
+            sysconfig.get_config_var("EXT_SUFFIX"),
+            path,
+            source,
+            [os.path.realpath(d) for d in include_dirs],
+            flags,
+        ]
+    )[:16]
+    name = f"_pyffi_api_{ident}_{key}"
     where, temporary = _cache_dir()
     so = where / f"{name}{sysconfig.get_config_var('EXT_SUFFIX') or '.so'}"
     meta = where / f"{name}.json"
@@ -350,10 +364,22 @@ def build(
                 )
             dropped = json.loads(meta.read_text(encoding="utf-8"))
             ffi, lib = _import(name, so)
+            _prune(where, ident, name)
     finally:
         if temporary:
             shutil.rmtree(where, ignore_errors=True)
     return Compiled(ffi, lib, lib_path, _trimmed(decls, dropped, lib, ffi))
+
+
+def _prune(where: Path, ident: str, name: str) -> None:
+    """Remove the older builds of this module (a process that imported one keeps its
+    mapping; one waiting on its lock builds it again)."""
+    for old in where.glob(f"_pyffi_api_{ident}_*"):
+        if not old.name.startswith(f"{name}."):
+            try:
+                old.unlink()
+            except OSError:
+                pass
 
 
 def _build_module(
