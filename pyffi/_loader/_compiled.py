@@ -18,6 +18,7 @@ that name is then listed in ``Library.skipped`` with the compiler's message.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import fcntl
@@ -376,10 +377,8 @@ def _prune(where: Path, ident: str, name: str) -> None:
     mapping; one waiting on its lock builds it again)."""
     for old in where.glob(f"_pyffi_api_{ident}_*"):
         if not old.name.startswith(f"{name}."):
-            try:
+            with contextlib.suppress(OSError):  # gone already, or not ours to remove
                 old.unlink()
-            except OSError:
-                pass
 
 
 def _build_module(
