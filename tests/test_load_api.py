@@ -152,6 +152,13 @@ def test_no_python_headers_is_a_clear_error(
         pyffi.load("m", cdef="double tan(double x);", mode="api")
 
 
+@pytest.mark.parametrize("cc", ["false", "true"])
+def test_a_compiler_that_fails_or_writes_nothing(cc: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CC", cc)  # exits 1, or 0 without writing the module
+    with pytest.raises(pyffi.CompileError, match='mode="api": the C compiler failed'):
+        pyffi.load("m", cdef="double acos(double x);", mode="api")
+
+
 def test_compiler_errors_are_quoted() -> None:
     with pytest.raises(pyffi.CompileError, match=r"(?s)the C compiler failed.*int32_t"):
         pyffi.load("m", cdef="typedef char int32_t;\ndouble cos(double x);", mode="api")

@@ -26,12 +26,13 @@ import cffi
 from .._errors import DeclarationError
 from . import _cache, _compiled
 from ._callbacks import Callback
-from ._constants import Macros, evaluate
+from ._constants import Macros, arguments, evaluate
 from ._headers import (
     Declarations,
     _restore,
     _snapshot,
     build,
+    closing,
     compiler,
     compiler_id,
     preprocess,
@@ -102,24 +103,15 @@ def _macro_functions(decls: Declarations, macros: Macros, probe: Any) -> None:
 
 
 def _strip_parens(toks: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    while len(toks) >= 2 and toks[0][1] == "(" and _closing(toks, 0) == len(toks) - 1:
+    while len(toks) >= 2 and toks[0][1] == "(" and closing(toks, 0) == len(toks) - 1:
         toks = toks[1:-1]
     return toks
-
-
-def _closing(toks: list[tuple[str, str]], at: int) -> int:
-    depth = 0
-    for k in range(at, len(toks)):
-        depth += {"(": 1, ")": -1}.get(toks[k][1], 0)
-        if depth == 0:
-            return k
-    return -1
 
 
 def _call_target(body: list[tuple[str, str]]) -> str | None:
     toks = _strip_parens(body)
     if len(toks) >= 3 and toks[0][0] == "id" and toks[1][1] == "(":
-        return toks[0][1] if _closing(toks, 1) == len(toks) - 1 else None
+        return toks[0][1] if closing(toks, 1) == len(toks) - 1 else None
     return None
 
 
@@ -140,15 +132,7 @@ def macro_prototype(
     tp = known.get(f"function {target}", (None,))[0]
     if tp is None:
         return None
-    toks = _strip_parens(body)[2:-1]
-    args: list[list[tuple[str, str]]] = [[]]
-    depth = 0
-    for t in toks:
-        if t[1] == "," and depth == 0:
-            args.append([])
-            continue
-        depth += {"(": 1, ")": -1, "[": 1, "]": -1, "{": 1, "}": -1}.get(t[1], 0)
-        args[-1].append(t)
+    args, _end = arguments(_strip_parens(body), 2)  # the call's arguments, split as cpp does
     types = []
     for p in params:
         at = next((j for j, a in enumerate(args) if _strip_parens(a) == [("id", p)]), None)

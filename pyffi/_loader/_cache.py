@@ -25,7 +25,7 @@ import cffi
 from ._headers import Declarations
 
 #: Bumped whenever what the extractor writes changes.
-FORMAT = 7
+FORMAT = 8
 
 
 def directory() -> Path | None:

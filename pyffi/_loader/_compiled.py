@@ -406,7 +406,7 @@ def _build_module(
             recompiler.make_c_source(ffi, name, full, str(c_file), verbose=False)
             out = Path(tmp) / so.name
             done = _compile(cc, c_file, out, lib_path, include_dirs, flags)
-            if done.returncode == 0:
+            if done.returncode == 0 and out.is_file():
                 break
             blamed = _blame(c_file.read_text(encoding="utf-8"), done.stderr)
             if not blamed or _attempt == 3:

@@ -69,7 +69,7 @@ class Macros:
                 out.append(toks[i])
                 i += 1
                 continue
-            args, i = _arguments(toks, i + 2)
+            args, i = arguments(toks, i + 2)
             if params == [] and args == [[]]:
                 args = []
             out += self.expand(
@@ -137,7 +137,7 @@ def _spell(toks: list[Tok]) -> str:
     return text
 
 
-def _arguments(toks: list[Tok], i: int) -> tuple[list[list[Tok]], int]:
+def arguments(toks: list[Tok], i: int) -> tuple[list[list[Tok]], int]:
     args: list[list[Tok]] = [[]]
     depth = 0
     while i < len(toks):

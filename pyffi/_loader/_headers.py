@@ -637,14 +637,20 @@ def _function_name(decl: list[tuple[str, str]]) -> str | None:
     return None
 
 
+def closing(toks: list[tuple[str, str]], at: int) -> int:
+    """The index of the ')' that closes the '(' at ``at``, or -1."""
+    depth = 0
+    for k in range(at, len(toks)):
+        depth += {"(": 1, ")": -1}.get(toks[k][1], 0)
+        if depth == 0:
+            return k
+    return -1
+
+
 def _closes_before(decl: list[tuple[str, str]], j: int) -> bool:
     """True if the '(' at j opens a parameter list inside (*f(...)) (a function)."""
-    depth = 0
-    for k in range(j, len(decl)):
-        depth += {"(": 1, ")": -1}.get(decl[k][1], 0)
-        if depth == 0:
-            return k + 1 < len(decl) and decl[k + 1][1] == ")"
-    return False
+    k = closing(decl, j)
+    return 0 <= k < len(decl) - 1 and decl[k + 1][1] == ")"
 
 
 # --- the declaration set --------------------------------------------------------------
