@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 import pyffi
-from pyffi._ffi import ffi, lib
+from pyffi._chapters.backend import ffi, lib
 
 
 def median_s(cases: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:

@@ -12,13 +12,11 @@ chosen at import by ``PYFFI_BACKEND``: the compiled cffi API-mode extension
 
 from __future__ import annotations
 
-import os
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from . import csv, embed
-from ._array import Vector, create_array, process_dict, sort_array
-from ._callback import calc, map_f64, sort_by
-from ._compute import compute_heavy
-from ._errors import (
+from ._core._version import __version__
+from ._core.errors import (
     CallbackError,
     CompileError,
     CsvError,
@@ -32,58 +30,79 @@ from ._errors import (
     PythonError,
     Utf8Error,
 )
-from ._ffi import backend
-from ._loader import Callback, Library, Record, load
-from ._record import Person, Point, create_struct, point_distance
-from ._scalar import (
-    add,
-    add_f32,
-    add_f64,
-    add_isize,
-    add_one,
-    add_u32,
-    divide,
-    get_char,
-    get_square_root,
-    get_unicode,
-    reverse_bool,
-    sum_as_string,
-)
-from ._text import to_lowercase, to_uppercase
-from ._version import __version__
-from .csv import parse_csv_fast
+from ._core.paths import get_include
 
-# Public classes are shown (and pickled) as pyffi.X, where users find them.
-for _cls in (
-    CallbackError,
-    CompileError,
-    CsvError,
-    DeclarationError,
-    Library,
-    Record,
-    DivisionByZeroError,
-    DomainError,
-    Error,
-    InvalidArgumentError,
-    NoMemoryError,
-    OutOfRangeError,
-    Person,
-    Point,
-    PythonError,
-    Utf8Error,
-    Vector,
-):
-    _cls.__module__ = __name__
-del _cls
+if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
+    from . import csv, embed
+    from ._chapters.array import Vector, create_array, process_dict, sort_array
+    from ._chapters.backend import backend
+    from ._chapters.callback import calc, map_f64, sort_by
+    from ._chapters.compute import compute_heavy
+    from ._chapters.record import Person, Point, create_struct, point_distance
+    from ._chapters.scalar import (
+        add,
+        add_f32,
+        add_f64,
+        add_isize,
+        add_one,
+        add_u32,
+        divide,
+        get_char,
+        get_square_root,
+        get_unicode,
+        reverse_bool,
+        sum_as_string,
+    )
+    from ._chapters.text import to_lowercase, to_uppercase
+    from ._loader import Callback, Library, Record, load
+    from .csv import parse_csv_fast
+
+# Loaded on first use: the chapters' backend (and its C library) only when a
+# chapter name is used, the loader and the embedding library when theirs are.
+_WHERE: dict[str, tuple[str, ...]] = {
+    "._chapters.array": ("Vector", "create_array", "process_dict", "sort_array"),
+    "._chapters.backend": ("backend",),
+    "._chapters.callback": ("calc", "map_f64", "sort_by"),
+    "._chapters.compute": ("compute_heavy",),
+    "._chapters.record": ("Person", "Point", "create_struct", "point_distance"),
+    "._chapters.scalar": (
+        "add",
+        "add_f32",
+        "add_f64",
+        "add_isize",
+        "add_one",
+        "add_u32",
+        "divide",
+        "get_char",
+        "get_square_root",
+        "get_unicode",
+        "reverse_bool",
+        "sum_as_string",
+    ),
+    "._chapters.text": ("to_lowercase", "to_uppercase"),
+    "._loader": ("Callback", "Library", "Record", "load"),
+    ".csv": ("parse_csv_fast",),
+}
+# name -> (module, attribute); attribute None: the module itself
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "csv": (".csv", None),
+    "embed": (".embed", None),
+    **{name: (module, name) for module, names in _WHERE.items() for name in names},
+}
 
 
-def get_include() -> str:
-    """The directory holding the installed ``pyffi.h``, for ``-I`` or ``include_dirs``.
+def __getattr__(name: str) -> Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'pyffi' has no attribute {name!r}")
+    module = importlib.import_module(where[0], __name__)
+    value = module if where[1] is None else getattr(module, where[1])
+    globals()[name] = value  # the next lookups skip __getattr__
+    return value
 
-    >>> os.path.isfile(os.path.join(pyffi.get_include(), "pyffi.h"))
-    True
-    """
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

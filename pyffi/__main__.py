@@ -133,8 +133,8 @@ def stubs(argv: list[str]) -> int:
     """``python -m pyffi stubs LIBRARY HEADER [options] -o OUT.pyi`` (``--help`` lists them)."""
     import argparse
 
-    from . import _errors as pyffi_errors
-    from . import load
+    from ._core.errors import CompileError
+    from ._loader import load
     from ._loader._stubs import stub_text
 
     parser = argparse.ArgumentParser(
@@ -169,7 +169,7 @@ def stubs(argv: list[str]) -> int:
             owned=owned or None,
             mode=args.mode,
         )
-    except (OSError, ValueError, pyffi_errors.CompileError) as exc:
+    except (OSError, ValueError, CompileError) as exc:
         print(f"python -m pyffi stubs: {exc}", file=sys.stderr)
         return 1
     with open(args.output, "w", encoding="utf-8") as f:

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from typing_extensions import TypeIs
 
 from . import _rows
-from ._array import Vector
-from ._callback import check_progress, fail, pending, progress_entry
-from ._errors import CsvError, raise_status
-from ._ffi import ffi, lib
+from ._chapters.array import Vector
+from ._chapters.backend import ffi, lib, raise_status
+from ._chapters.callback import check_progress, fail, pending, progress_entry
+from ._core.errors import CsvError
 
 __all__ = ["iter_rows", "parse_csv_fast", "read", "read_columns"]
 

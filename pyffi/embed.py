@@ -7,7 +7,7 @@ section. This module says where the files are and what a build needs::
 
     $ cc prog.c $(python -m pyffi --cflags --libs)
 
->>> os.path.isfile(os.path.join(pyffi.embed.include_dir(), "pyffi_embed.h"))
+>>> os.path.isfile(os.path.join(pyffi.get_include(), "pyffi_embed.h"))
 True
 >>> "-lpyffi_embed" in pyffi.embed.libs()
 True
@@ -38,20 +38,17 @@ from typing import Any
 
 import cffi
 
+from ._core.paths import get_include, package_file
+
+_PACKAGE = os.path.dirname(package_file("embed.py"))
+
 # ffi and lib come from __getattr__ (made on first use).
-__all__ = ["cflags", "include_dir", "library_path", "libs", "rustflags"]
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def include_dir() -> str:
-    """The directory holding ``pyffi.h`` and ``pyffi_embed.h``."""
-    return os.path.join(_HERE, "include")
+__all__ = ["cflags", "library_path", "libs", "rustflags"]
 
 
 def library_path() -> str:
     """The installed ``libpyffi_embed.so``."""
-    return os.path.join(_HERE, "libpyffi_embed.so")
+    return package_file("libpyffi_embed.so")
 
 
 def _libpython() -> tuple[str, str]:
@@ -93,7 +90,7 @@ def cflags() -> list[str]:
     The program needs none of Python's headers: the handles hide every
     Python type.
     """
-    return [f"-I{include_dir()}"]
+    return [f"-I{get_include()}"]
 
 
 def libs() -> list[str]:
@@ -105,8 +102,8 @@ def libs() -> list[str]:
     libdir, name = _libpython()
     where = [] if _is_system_dir(libdir) else [f"-L{libdir}", f"-Wl,-rpath,{libdir}"]
     return [
-        f"-L{_HERE}",
-        f"-Wl,-rpath,{_HERE}",
+        f"-L{_PACKAGE}",
+        f"-Wl,-rpath,{_PACKAGE}",
         "-lpyffi_embed",
         *where,
         "-Wl,--push-state,--no-as-needed",
@@ -125,11 +122,11 @@ def rustflags() -> list[str]:
     )
     return [
         "-L",
-        f"native={_HERE}",
+        f"native={_PACKAGE}",
         "-l",
         "dylib=pyffi_embed",
         "-C",
-        f"link-arg=-Wl,-rpath,{_HERE}",
+        f"link-arg=-Wl,-rpath,{_PACKAGE}",
         *where,
         "-C",
         "link-arg=-Wl,--push-state,--no-as-needed",
@@ -143,7 +140,7 @@ def rustflags() -> list[str]:
 @functools.cache
 def _open() -> tuple[cffi.FFI, Any]:
     ffi = cffi.FFI()
-    with open(os.path.join(_HERE, "_embed_cdef.h"), encoding="utf-8") as f:
+    with open(package_file("_embed_cdef.h"), encoding="utf-8") as f:
         ffi.cdef(f.read())
     # Never unloaded: the library hands the interpreter capsules and functions of its
     # own (the handle table, native callables) that are destroyed at finalization,

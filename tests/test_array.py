@@ -325,7 +325,7 @@ def test_process_dict_errors() -> None:
 
 
 def test_struct_layout_of_an_entry() -> None:
-    from pyffi._ffi import ffi
+    from pyffi._chapters.backend import ffi
 
     assert ffi.sizeof("pyffi_entry") == struct.calcsize("PNq")
 

@@ -14,7 +14,7 @@ import pytest
 
 import pyffi
 from pyffi import embed
-from pyffi._errors import error_class
+from pyffi._core.errors import error_class
 
 HERE = Path(__file__).resolve().parent / "embed"
 CHECKS = Path(__file__).resolve().parent / "c"

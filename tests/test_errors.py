@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import pyffi
-from pyffi._errors import error_class, raise_status
-from pyffi._ffi import ffi, lib
+from pyffi._chapters.backend import ffi, lib, raise_status
+from pyffi._core.errors import error_class
 
 STATUSES = ffi.typeof("pyffi_status").elements  # {value: "PYFFI_NAME"}
 

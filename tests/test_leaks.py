@@ -74,8 +74,9 @@ def test_the_check_sees_a_real_leak(run_python) -> None:  # type: ignore[no-unty
     if UNDER_ASAN or UNDER_VALGRIND:
         pytest.skip("ASan's and valgrind's allocators hold freed memory back")
     leak = (
-        "out = pyffi._ffi.ffi.new('int64_t **'); n = pyffi._ffi.ffi.new('size_t *')\n"
-        "pyffi._ffi.lib.pyffi_create_array(out, n, 1, 8)"
+        "from pyffi._chapters.backend import ffi, lib\n"
+        "out = ffi.new('int64_t **'); n = ffi.new('size_t *')\n"
+        "lib.pyffi_create_array(out, n, 1, 8)"
     )
     body = "\n".join("    " + line for line in leak.splitlines())
     done = run_python(PROGRAM.format(body=body, calls=CALLS))

@@ -43,7 +43,8 @@ def test_each_backend_imports(run_python, backend: str) -> None:
 
 
 def test_unknown_backend_is_an_import_error_naming_the_accepted_values(run_python) -> None:
-    done = run_python("import pyffi", env={"PYFFI_BACKEND": "jit"})
+    # The backend is the chapters' setting: the first chapter name used raises.
+    done = run_python("import pyffi; pyffi.add(1, 2)", env={"PYFFI_BACKEND": "jit"})
     assert done.returncode != 0
     assert (
         "ImportError: PYFFI_BACKEND='jit' is not a pyffi backend; accepted values: 'api', 'abi'"
@@ -51,8 +52,45 @@ def test_unknown_backend_is_an_import_error_naming_the_accepted_values(run_pytho
     )
 
 
+CHAPTER_MODULES = """
+import sys
+loaded = sorted(m for m in sys.modules if m.startswith(("pyffi._chapters", "pyffi._pyffi",
+                                                         "pyffi.abi", "pyffi._rows")))
+print(loaded)
+"""
+
+
+def test_import_loads_no_chapter_library(run_python) -> None:
+    done = run_python("import pyffi, pyffi.embed; pyffi.Error; pyffi.load" + CHAPTER_MODULES)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    done = run_python("import pyffi; pyffi.add(1, 2)" + CHAPTER_MODULES)
+    assert "'pyffi._chapters.backend'" in done.stdout, done.stderr
+
+
+def test_the_loader_does_not_need_the_chapters_backend(run_python) -> None:
+    # A chapters setting never breaks a tool that has nothing to do with it.
+    done = run_python(
+        "import zlib, pyffi\n"
+        "assert pyffi.load('z', '/usr/include/zlib.h').crc32(0, b'abc', 3) == zlib.crc32(b'abc')\n"
+        "try:\n"
+        "    pyffi.add(1, 2)\n"
+        "except ImportError as exc:\n"
+        "    print('ImportError:', exc)",
+        env={"PYFFI_BACKEND": "bogus"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "accepted values: 'api', 'abi'" in done.stdout
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="module 'pyffi' has no attribute 'nothing_here'"):
+        pyffi.nothing_here
+    assert set(pyffi.__all__) <= set(dir(pyffi))
+
+
 def test_version_matches_the_c_library_and_header() -> None:
-    from pyffi._ffi import ffi, lib
+    from pyffi._chapters.backend import ffi, lib
 
     assert ffi.string(lib.pyffi_version_string()).decode() == pyffi.__version__
     header = f"{lib.PYFFI_VERSION_MAJOR}.{lib.PYFFI_VERSION_MINOR}.{lib.PYFFI_VERSION_PATCH}"

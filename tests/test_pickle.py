@@ -61,7 +61,7 @@ def test_closed_vector_refuses_to_pickle() -> None:
 def test_unpickling_something_else_than_an_int64_array_is_a_type_error() -> None:
     import array
 
-    from pyffi._array import _vector_from_array
+    from pyffi._chapters.array import _vector_from_array
 
     with pytest.raises(TypeError, match="int64 or float64 array"):
         _vector_from_array(array.array("i", [1, 2]))

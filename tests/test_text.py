@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from support import examples
 
 import pyffi
-from pyffi._ffi import ffi, lib
+from pyffi._chapters.backend import ffi, lib
 
 ASSIGNED = [chr(cp) for cp in range(0x110000) if unicodedata.category(chr(cp)) != "Cn"]
 

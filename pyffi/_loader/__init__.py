@@ -23,7 +23,9 @@ from typing import Any
 
 import cffi
 
-from .._errors import DeclarationError
+from .._core.errors import DeclarationError
+from .._core.paths import get_include
+from .._core.slices import SLICE_CDEF
 from . import _cache, _compiled
 from ._callbacks import Callback
 from ._constants import Macros, arguments, evaluate
@@ -39,7 +41,6 @@ from ._headers import (
     split_units,
 )
 from ._library import Library, Record, open_library
-from ._marshal import SLICE_CDEF
 
 __all__ = ["Callback", "Library", "Record", "extract", "load"]
 
@@ -147,7 +148,6 @@ def extract(
     header: Path, include_dirs: tuple[str, ...], defines: Mapping[str, object] | None
 ) -> Declarations:
     """The Declarations of a header set, from the cache or the preprocessor."""
-    from .. import get_include
 
     cc = compiler()
     if cc is None:

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import cffi
 
-from .._errors import CallbackError
+from .._core.errors import CallbackError
 
 if TYPE_CHECKING:
     from ._library import Library

@@ -41,7 +41,8 @@ from typing import Any
 import cffi
 from cffi import recompiler
 
-from .._errors import CompileError
+from .._core.errors import CompileError
+from .._core.paths import get_include
 from . import _cache
 from ._headers import Declarations, compiler_id
 
@@ -228,7 +229,6 @@ def _blame(c_source: str, output: str) -> dict[str, str]:
 def _compile(
     cc: str, c_file: Path, out: Path, lib_path: str, include_dirs: list[str], defines: list[str]
 ) -> subprocess.CompletedProcess[str]:
-    from .. import get_include
 
     paths = sysconfig.get_paths()
     incs = [paths["include"], paths["platinclude"], get_include(), *include_dirs]

@@ -29,7 +29,7 @@ from typing import Any
 import cffi
 from cffi import commontypes, model
 
-from .._errors import DeclarationError
+from .._core.errors import DeclarationError
 
 _MARKER = re.compile(r'^#\s*(\d+)\s+"((?:[^"\\]|\\.)*)"((?:\s+\d+)*)\s*$')
 _DEFINE = re.compile(r"^#\s*define\s+([A-Za-z_]\w*)(\([^)]*\))?\s?(.*)$")

@@ -17,11 +17,12 @@ from typing import Any
 import cffi
 from cffi import model
 
-from .._errors import DeclarationError
+from .._core.errors import DeclarationError
+from .._core.slices import SLICE_CDEF
 from ._callbacks import Callback, Registry, in_pyffi_call, new_retired, report_unraisable
 from ._compiled import Compiled
 from ._headers import Declarations, tokens
-from ._marshal import SLICE_CDEF, Record, _Function, _param_names, owned_struct_rule
+from ._marshal import Record, _Function, _param_names, owned_struct_rule
 
 __all__ = ["Library", "Record", "open_library"]
 
@@ -399,3 +400,6 @@ class _DeclaringLib:
 
     def __repr__(self) -> str:
         return f"<pyffi.Library.raw of {self._lib.path!r}>"
+
+
+Library.__module__ = "pyffi"  # shown as pyffi.Library, where users find it

@@ -11,27 +11,18 @@ import keyword
 import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cffi
 from cffi import model
 
-from .._errors import DeclarationError, OutOfRangeError
+from .._core.errors import DeclarationError, OutOfRangeError
+from .._core.slices import SLICES
 from ._callbacks import Callback
 
 if TYPE_CHECKING:
     from ._library import Library
 
-# The slice types of include/pyffi.h, taken from the installed declarations
-# (generated from the header: never written twice).
-_CDEF_FILE = Path(__file__).resolve().parent.parent / "_cdef.h"
-_SLICE_TYPEDEF = re.compile(r"typedef struct (pyffi_(?:str|bytes|vec_\w+)) \{[^}]*\} \1;")
-SLICE_CDEF = (
-    "\n".join(m.group(0) for m in _SLICE_TYPEDEF.finditer(_CDEF_FILE.read_text(encoding="utf-8")))
-    + "\n"
-)
-SLICES = frozenset(_SLICE_TYPEDEF.findall(SLICE_CDEF))
 
 _INTS = {
     "char": None,
@@ -976,3 +967,6 @@ def _slice_to_python(ffi: Any, kind: str, value: Any) -> Any:
     if kind == "pyffi_vec_str":
         return [_slice_to_python(ffi, "pyffi_str", value.ptr[k]) for k in range(value.len)]
     return [_slice_to_python(ffi, "pyffi_vec_i64", value.ptr[k]) for k in range(value.len)]
+
+
+Record.__module__ = "pyffi"  # shown and pickled as pyffi.Record

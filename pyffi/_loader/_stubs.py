@@ -23,8 +23,9 @@ from typing import Any
 
 from cffi import model
 
+from .._core.slices import SLICES
 from ._library import Library
-from ._marshal import _BYTES, _FLOATS, SLICES, _param_names
+from ._marshal import _BYTES, _FLOATS, _param_names
 
 __all__ = ["stub_text"]
 

@@ -23,9 +23,9 @@ import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
-from ._call import argument_error, param_ctypes
-from ._errors import OutOfRangeError, raise_status
-from ._ffi import backend, ffi, lib
+from .._core.errors import OutOfRangeError
+from .backend import backend, ffi, lib, raise_status
+from .call import argument_error, param_ctypes
 
 __all__ = [
     "calc",

@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from typing_extensions import Self  # mypy's own copy; never imported at run time
 
 
-from ._call import argument_error, encode_utf8, param_ctypes
-from ._errors import OutOfRangeError, raise_status
-from ._ffi import ffi, lib
+from .._core.errors import OutOfRangeError
+from .backend import ffi, lib, raise_status
+from .call import argument_error, encode_utf8, param_ctypes
 
 __all__ = ["Person", "Point", "create_struct", "point_distance"]
 
@@ -222,3 +222,7 @@ def create_struct(name: str, age: int) -> Person:
     if result.status:
         raise_status(result.status)
     return Person._adopt_value(result.value)
+
+
+# Shown and pickled as pyffi.X, where users find them.
+Point.__module__ = Person.__module__ = "pyffi"

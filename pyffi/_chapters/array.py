@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from typing_extensions import Self  # mypy's own copy; never imported at run time
 
 
-from ._buffer import Int64View
-from ._errors import OutOfRangeError, raise_status
-from ._ffi import ffi, lib
+from .._buffer import Int64View
+from .._core.errors import OutOfRangeError
+from .backend import ffi, lib, raise_status
 
 __all__ = ["Vector", "create_array", "process_dict", "sort_array"]
 
@@ -299,3 +299,6 @@ def process_dict(d: Mapping[str, int]) -> list[tuple[str, int]]:
     return [
         (ffi.unpack(e.key, e.key_len).decode("utf-8", "surrogatepass"), e.value) for e in entries
     ]
+
+
+Vector.__module__ = "pyffi"  # shown and pickled as pyffi.Vector, where users find it

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, overload
 
-from ._errors import raise_status
-from ._ffi import ffi, lib
+from .backend import ffi, lib, raise_status
 
 __all__ = ["to_lowercase", "to_uppercase"]
 

@@ -12,8 +12,8 @@ import functools
 import inspect
 from typing import Any, Callable, TypeVar
 
-from ._errors import OutOfRangeError, raise_status
-from ._ffi import ffi, lib
+from .._core.errors import OutOfRangeError
+from .backend import ffi, lib, raise_status
 
 __all__ = ["argument_error", "encode_utf8", "param_ctypes", "result_call", "take_string"]
 

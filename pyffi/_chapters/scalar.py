@@ -7,9 +7,9 @@ OverflowError); a value of the wrong Python type raises TypeError.
 
 from __future__ import annotations
 
-from ._call import argument_error, param_ctypes, result_call, take_string
-from ._errors import OutOfRangeError, raise_status
-from ._ffi import ffi, lib
+from .._core.errors import OutOfRangeError
+from .backend import ffi, lib, raise_status
+from .call import argument_error, param_ctypes, result_call, take_string
 
 __all__ = [
     "add",

@@ -1,17 +1,17 @@
-"""The exception hierarchy and the one status-to-exception helper.
+"""The exception hierarchy: one class per C status, importable with no C library loaded.
 
 Every failure the C core reports is a ``pyffi_status`` plus a per-thread
-message (``pyffi_error_last()``). :func:`raise_status` turns the pair into
-the exception class registered for that status. Each class also inherits
-the builtin exception a Python user would reach for, so ``except
-OverflowError`` catches :class:`OutOfRangeError`.
+message. The status values come from ``_header``, generated at build time
+from the header's ``PYFFI_STATUS_MAP``; each backend (the chapters', the
+embedding library) turns a failed call into :func:`error_class` of its status
+with its own thread's message. Each class also inherits the builtin exception
+a Python user would reach for, so ``except OverflowError`` catches
+:class:`OutOfRangeError`.
 """
 
 from __future__ import annotations
 
-from typing import NoReturn
-
-from ._ffi import ffi, lib
+from ._header import STATUS_NAMES
 
 __all__ = [
     "CallbackError",
@@ -27,8 +27,18 @@ __all__ = [
     "PythonError",
     "Utf8Error",
     "error_class",
-    "raise_status",
+    "status_name",
 ]
+
+
+def status_name(status: int) -> str:
+    """The C enumerator of a status value (``"PYFFI_UNKNOWN"`` for one not in the table).
+
+    >>> from pyffi._core.errors import status_name
+    >>> status_name(3)
+    'PYFFI_OVERFLOW'
+    """
+    return STATUS_NAMES.get(status, "PYFFI_UNKNOWN")
 
 
 class Error(Exception):
@@ -50,7 +60,7 @@ class Error(Exception):
         super().__init__(message)
         if status is not None:
             self.status = status
-            self.name = ffi.string(lib.pyffi_status_name(status)).decode("ascii")
+            self.name = status_name(status)
 
 
 class NoMemoryError(Error, MemoryError):
@@ -162,22 +172,17 @@ _CLASSES: tuple[type[Error], ...] = (
     PythonError,
 )
 
+_VALUES = {name: value for value, name in STATUS_NAMES.items()}
 for _cls in _CLASSES:
-    _cls.status = int(getattr(lib, _cls.name))
+    _cls.status = _VALUES[_cls.name]
 
 _BY_STATUS: dict[int, type[Error]] = {cls.status: cls for cls in _CLASSES}
+
+# Shown (and pickled) as pyffi.X, where users find them.
+for _shown in (Error, DeclarationError, CompileError, *_CLASSES):
+    _shown.__module__ = "pyffi"
 
 
 def error_class(status: int) -> type[Error]:
     """The exception class for a C status (the base :class:`Error` if none is registered)."""
     return _BY_STATUS.get(status, Error)
-
-
-def raise_status(status: int) -> NoReturn:
-    """Raise the exception for a failed call, with the calling thread's message.
-
-    Call it right after the C call returned ``status`` (non-zero): the message
-    is only valid until the next pyffi call on this thread.
-    """
-    message = ffi.string(lib.pyffi_error_last()).decode("utf-8", "replace")
-    raise error_class(status)(message, status)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from ._callback import check_progress, f64_input, fail, pending, progress_entry
-from ._errors import InvalidArgumentError
-from ._ffi import ffi, lib
+from .._core.errors import InvalidArgumentError
+from .backend import ffi, lib
+from .callback import check_progress, f64_input, fail, pending, progress_entry
 
 __all__ = ["compute_heavy"]
 
