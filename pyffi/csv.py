@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Union
 if TYPE_CHECKING:
     from typing_extensions import TypeIs
 
-from . import _rows
 from ._chapters.array import Vector
 from ._chapters.backend import ffi, lib, raise_status
 from ._chapters.callback import check_progress, fail, pending, progress_entry
 from ._core.errors import CsvError
+from ._rows import rows as _table_rows
 
 __all__ = ["iter_rows", "parse_csv_fast", "read", "read_columns"]
 
@@ -95,7 +95,7 @@ def _parsed(
 
 
 def _rows_of(table: Any, first: int = 0, stop: int | None = None) -> list[list[str]]:
-    return _rows.rows(_address(table), first, table.n_rows if stop is None else stop)
+    return _table_rows(_address(table), first, table.n_rows if stop is None else stop)
 
 
 def _parse(
