@@ -13,8 +13,7 @@ import pytest
 from support import SAFE_PATH, UNDER_ASAN
 
 import pyffi
-import pyffi._loader as loader
-from pyffi._loader import _headers
+from pyffi._loader import _pipeline, _toolchain
 
 
 def _header(tmp_path: Path, body: str = "int abs(int x);\n") -> Path:
@@ -37,7 +36,7 @@ def test_a_second_load_reads_the_cache(tmp_path: Path, monkeypatch: pytest.Monke
     def no_preprocessor(*args: object, **kw: object) -> None:
         raise AssertionError("the preprocessor ran on a cache hit")
 
-    monkeypatch.setattr(loader, "preprocess", no_preprocessor)
+    monkeypatch.setattr(_pipeline, "preprocess", no_preprocessor)
     second = pyffi.load("c", h)
     assert second.abs(-4) == 4 and second.MINE_LEVEL == 16
     assert second.functions() == first.functions()
@@ -120,6 +119,6 @@ def test_concurrent_writers_leave_one_valid_entry(tmp_path: Path) -> None:
 
 
 def test_the_compiler_is_part_of_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cc = _headers.compiler()
+    cc = _toolchain.compiler()
     assert cc is not None
-    assert _headers.compiler_id(cc).startswith(f"{cc}|")
+    assert _toolchain.compiler_id(cc).startswith(f"{cc}|")

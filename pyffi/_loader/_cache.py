@@ -22,7 +22,7 @@ from typing import Any
 
 import cffi
 
-from ._headers import Declarations
+from ._model import Declarations
 
 #: Bumped whenever what the extractor writes changes.
 FORMAT = 8
@@ -41,7 +41,7 @@ def key(parts: list[Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _digest(path: str) -> str | None:
+def digest(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
             return hashlib.sha256(f.read()).hexdigest()
@@ -58,8 +58,8 @@ def lookup(name: str) -> Declarations | None:
             entry = json.load(f)
         if entry.get("format") != FORMAT:
             return None
-        for path, digest in entry["files"]:
-            if _digest(path) != digest:
+        for path, recorded in entry["files"]:
+            if digest(path) != recorded:
                 return None
         return Declarations.from_json(entry["declarations"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -70,7 +70,7 @@ def store(name: str, decls: Declarations) -> None:
     where = directory()
     if where is None:
         return
-    files = [[p, d] for p in decls.files if (d := _digest(p)) is not None]
+    files = [[p, d] for p in decls.files if (d := digest(p)) is not None]
     entry = {"format": FORMAT, "files": files, "declarations": decls.to_json()}
     try:
         where.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,6 @@ import contextlib
 import ctypes
 import dataclasses
 import fcntl
-import functools
 import importlib.machinery
 import importlib.util
 import json
@@ -39,75 +38,25 @@ from pathlib import Path
 from typing import Any
 
 import cffi
-from cffi import recompiler
 
 from .._core.errors import CompileError
 from .._core.paths import get_include
 from . import _cache
-from ._headers import Declarations, compiler_id
+from . import _cffi_private as private
+from ._model import Declarations
+from ._toolchain import compiler_id
 
-__all__ = ["FEATURE_MACROS", "Compiled", "build", "python_features"]
-
-#: The feature-test macros Python.h defines before any system header: a header
-#: compiled into an extension sees the system's declarations as they are with them.
-FEATURE_MACROS = frozenset(
-    [
-        "_GNU_SOURCE",
-        "_XOPEN_SOURCE",
-        "_XOPEN_SOURCE_EXTENDED",
-        "_POSIX_C_SOURCE",
-        "_FILE_OFFSET_BITS",
-        "_LARGEFILE_SOURCE",
-        "_LARGEFILE64_SOURCE",
-        "_REENTRANT",
-        "_DARWIN_C_SOURCE",
-        "_NETBSD_SOURCE",
-        "__BSD_VISIBLE",
-        "_ALL_SOURCE",
-        "_POSIX_PTHREAD_SEMANTICS",
-        "_TANDEM_SOURCE",
-        "__EXTENSIONS__",
-    ]
-)
+__all__ = ["Compiled", "compile_library"]
 
 #: -O1: each wrapper is one call, so optimising harder only costs build time
 #: (libgit2's 900 functions: 6 s at -O0, 13.5 s at -O1, 16 s at -O2).
 FLAGS = ("-shared", "-fPIC", "-O1", "-g0", "-Wno-deprecated-declarations")
 
-_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]*(.*?)[ \t]*$", re.M)
 _ENTITY = re.compile(r"^(?:\w[^\n;(]*?[ *])?_cffi_(d|f|const|var|checkfld|check)_(\w+)\(", re.M)
 _ERROR = re.compile(r"^[^\n:]*\.c:(\d+):(?:\d+:)? (?:fatal )?error: (.*)$", re.M)
 
 _loaded: dict[str, tuple[Any, Any]] = {}  # module name -> (ffi, lib): one import per process
 _loaded_lock = threading.Lock()
-
-
-@functools.lru_cache(maxsize=4)
-def python_features(cc: str) -> tuple[tuple[str, str], ...]:
-    """The feature-test macros this Python's pyconfig.h defines, as (name, value).
-
-    The preprocessor reads it (Debian's pyconfig.h only includes the one of
-    its architecture): ``cc -dM -E`` on ``#include <pyconfig.h>``.
-    """
-    paths = sysconfig.get_paths()
-    cmd = [
-        *cc.split(),
-        "-dM",
-        "-E",
-        f"-I{paths['include']}",
-        f"-I{paths['platinclude']}",
-        "-x",
-        "c",
-        "-",
-    ]
-    try:
-        done = subprocess.run(
-            cmd, input="#include <pyconfig.h>\n", capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return ()
-    found = {m.group(1): m.group(2) or "1" for m in _DEFINE.finditer(done.stdout)}
-    return tuple(sorted((k, v) for k, v in found.items() if k in FEATURE_MACROS))
 
 
 @dataclasses.dataclass
@@ -193,7 +142,7 @@ def _shadowing_macros(ffi: Any, decls: Declarations) -> list[str]:
     """Macros named like a struct field: cffi's layout checks name the field after the
     header, where the macro would expand (libxml2's ``xmlGlobalState``), so they go."""
     fields: set[str] = set()
-    for key, (tp, _q) in ffi._parser._declarations.items():
+    for key, (tp, _q) in private.declarations(ffi).items():
         if key.startswith(("struct ", "union ", "typedef ")) and getattr(tp, "fldnames", None):
             fields.update(tp.fldnames)
     macros = set(decls.macros)
@@ -278,7 +227,7 @@ def _import(name: str, so: Path) -> tuple[Any, Any]:
         return _loaded[name]
 
 
-def build(
+def compile_library(
     path: str,
     handle: ctypes.CDLL,
     decls: Declarations,
@@ -310,7 +259,49 @@ def build(
         source = f"#include <pyffi.h>\n#include {json.dumps(os.path.realpath(header))}\n"
     else:
         source = "#include <pyffi.h>\n" + (cdef or "")
-    digests = [[p, _cache._digest(p)] for p in decls.files]
+    ident, name = _module_name(path, lib_path, decls, cc, source, unexported, include_dirs, flags)
+    where, temporary = _cache_dir()
+    so = where / f"{name}{sysconfig.get_config_var('EXT_SUFFIX') or '.so'}"
+    meta = where / f"{name}.json"
+    try:
+        with open(where / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one build; the others wait and import it
+            if not (so.is_file() and meta.is_file()):
+                _build_module(
+                    name,
+                    so,
+                    meta,
+                    cc,
+                    lib_path,
+                    decls,
+                    prefix,
+                    source,
+                    unexported,
+                    include_dirs,
+                    flags,
+                )
+            dropped = json.loads(meta.read_text(encoding="utf-8"))
+            ffi, lib = _import(name, so)
+            _prune(where, ident, name)
+    finally:
+        if temporary:
+            shutil.rmtree(where, ignore_errors=True)
+    return Compiled(ffi, lib, lib_path, _trimmed(decls, dropped, lib, ffi))
+
+
+def _module_name(
+    path: str,
+    lib_path: str,
+    decls: Declarations,
+    cc: str,
+    source: str,
+    unexported: set[str],
+    include_dirs: list[str],
+    flags: list[str],
+) -> tuple[str, str]:
+    """(ident, module name): the name is a digest of everything that goes into the
+    module; the ident, of what it is for (an older build shares it)."""
+    digests = [[p, _cache.digest(p)] for p in decls.files]
     st = os.stat(lib_path)
     key = _cache.key(
         [
@@ -342,34 +333,7 @@ def build(
             flags,
         ]
     )[:16]
-    name = f"_pyffi_api_{ident}_{key}"
-    where, temporary = _cache_dir()
-    so = where / f"{name}{sysconfig.get_config_var('EXT_SUFFIX') or '.so'}"
-    meta = where / f"{name}.json"
-    try:
-        with open(where / f"{name}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one build; the others wait and import it
-            if not (so.is_file() and meta.is_file()):
-                _build_module(
-                    name,
-                    so,
-                    meta,
-                    cc,
-                    lib_path,
-                    decls,
-                    prefix,
-                    source,
-                    unexported,
-                    include_dirs,
-                    flags,
-                )
-            dropped = json.loads(meta.read_text(encoding="utf-8"))
-            ffi, lib = _import(name, so)
-            _prune(where, ident, name)
-    finally:
-        if temporary:
-            shutil.rmtree(where, ignore_errors=True)
-    return Compiled(ffi, lib, lib_path, _trimmed(decls, dropped, lib, ffi))
+    return ident, f"_pyffi_api_{ident}_{key}"
 
 
 def _prune(where: Path, ident: str, name: str) -> None:
@@ -403,7 +367,7 @@ def _build_module(
             undef = _shadowing_macros(ffi, decls)
             c_file = Path(tmp) / f"{name}.c"
             full = source + "".join(f"#undef {n}\n" for n in undef)
-            recompiler.make_c_source(ffi, name, full, str(c_file), verbose=False)
+            private.make_c_source(ffi, name, full, str(c_file))
             out = Path(tmp) / so.name
             done = _compile(cc, c_file, out, lib_path, include_dirs, flags)
             if done.returncode == 0 and out.is_file():

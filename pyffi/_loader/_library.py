@@ -7,7 +7,6 @@ header set costs only reading it (from the cache) and ``dlopen``.
 
 from __future__ import annotations
 
-import collections
 import ctypes.util
 import os
 import threading
@@ -19,14 +18,17 @@ from cffi import model
 
 from .._core.errors import DeclarationError
 from .._core.slices import SLICE_CDEF
-from ._callbacks import Callback, Registry, in_pyffi_call, new_retired, report_unraisable
+from . import _cffi_private as private
 from ._compiled import Compiled
-from ._headers import Declarations, tokens
-from ._marshal import Record, _Function, _param_names, owned_struct_rule
+from ._context import Context
+from ._lexer import tokens
+from ._lifetimes import MODES, Callback, Registry
+from ._model import Declarations
+from ._results import owned_struct_rule
+from ._units import param_names
+from ._wrapper import make_wrapper
 
-__all__ = ["Library", "Record", "open_library"]
-
-MODES = ("call", "handle", "library")
+__all__ = ["Library", "context_of", "open_library"]
 
 
 def open_library(ffi: cffi.FFI, path: str | os.PathLike[str]) -> tuple[Any, str]:
@@ -92,10 +94,7 @@ class Library:
             self._callable = {**decls.functions, **decls.api_only}
         ffi = self._ffi
         self._decls = decls
-        self._code_name = f"<pyffi.load {self.path}>"
-        self._late: dict[int, BaseException] = {}
-        self._registry = Registry(self)
-        self._retired: collections.deque[Callback] = new_retired()
+        self._registry = Registry(ffi, self.path, f"<pyffi.load {self.path}>")
         self._ffi_view = _DeclaringFFI(self)
         self._raw_view = _DeclaringLib(self)
         self._lock = threading.RLock()
@@ -120,6 +119,17 @@ class Library:
             tp, free_tp = self._type_of(func), self._type_of(free)
             if isinstance(tp.result, model.StructType):
                 self._owned_struct[func] = owned_struct_rule(ffi, func, tp.result, free, free_tp)
+        self._context = Context(
+            ffi=ffi,
+            registry=self._registry,
+            decls=decls,
+            callable=self._callable,
+            function=self._function,
+            type_of=self._type_of,
+            owned=self._owned,
+            owned_struct=self._owned_struct,
+            callback_modes=self._callback_modes,
+        )
 
     # Declarations, lazily ----------------------------------------------------------
 
@@ -159,8 +169,7 @@ class Library:
 
     def _type_of(self, func: str) -> model.FunctionPtrType:
         self._declare(self._callable[func])
-        tp: model.FunctionPtrType = self._model._parser._declarations[f"function {func}"][0]  # type: ignore[attr-defined]
-        return tp
+        return private.function_type(self._model, func)
 
     def _function(self, func: str) -> Any:
         self._declare(self._callable[func])
@@ -263,23 +272,9 @@ class Library:
             raise TypeError(f"callback(): {ctype!r} is not a function pointer type")
         # C's arguments arrive as they are (cdata, ints, floats): a char * here
         # may be a buffer with a length (curl's write callback), not text.
-        cb = Callback(self, fn, ct, f"lib.callback({ctype!r})", [])
+        cb = Callback(self._registry, fn, ct, f"lib.callback({ctype!r})", [])
         cb._auto = False
         return cb
-
-    # Callback exceptions ----------------------------------------------------------------
-
-    def _callback_failed(self, exc: BaseException) -> None:
-        me = threading.get_ident()
-        if in_pyffi_call(self._code_name) and me not in self._late:
-            self._late[me] = exc
-            return
-        report_unraisable(exc)
-
-    def _reraise(self) -> None:
-        exc = self._late.pop(threading.get_ident(), None)
-        if exc is not None:
-            raise exc
 
     # Attributes -------------------------------------------------------------------------
 
@@ -297,7 +292,8 @@ class Library:
                 ) from None
             tp = self._type_of(name)
             text = d.units[self._callable[name]]
-            fn = _Function(self, name, tp, raw_fn, _param_names(text, name, len(tp.args))).build()
+            names = param_names(text, name, len(tp.args))
+            fn = make_wrapper(self._context, name, tp, raw_fn, names)
             self.__dict__[name] = fn  # the next lookups skip __getattr__
             return fn
         if name in d.aliases:
@@ -329,6 +325,11 @@ class Library:
             f"<pyffi.Library {self.path!r} ({self.mode}): {len(self._callable)} functions, "
             f"{len(d.constants)} constants>"
         )
+
+
+def context_of(lib: Library) -> Context:
+    """What ``lib`` gives its collaborators (the stub writer): one explicit object."""
+    return lib._context
 
 
 # The methods of cffi.FFI whose first argument is a C type.

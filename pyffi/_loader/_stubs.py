@@ -24,8 +24,9 @@ from typing import Any
 from cffi import model
 
 from .._core.slices import SLICES
-from ._library import Library
-from ._marshal import _BYTES, _FLOATS, _param_names
+from ._library import Library, context_of
+from ._numbers import BYTES, FLOATS
+from ._units import param_names
 
 __all__ = ["stub_text"]
 
@@ -73,7 +74,7 @@ def _scalar(tp: Any) -> str:
     if isinstance(tp, model.EnumType):
         return "int"
     name = tp.name
-    if name in _FLOATS or name == "long double":
+    if name in FLOATS or name == "long double":
         return "float"
     if name in ("_Bool", "bool"):
         return "bool"
@@ -96,7 +97,7 @@ def _callback(tp: Any) -> str:
 
 
 def param_type(tp: Any) -> str:
-    """What a parameter of C type ``tp`` takes, following ``_marshal``'s converters."""
+    """What a parameter of C type ``tp`` takes, following ``_args``' converters."""
     if isinstance(tp, (model.PrimitiveType, model.EnumType)):
         return _scalar(tp)
     if isinstance(tp, model.StructType) and tp.name in SLICES:
@@ -104,7 +105,7 @@ def param_type(tp: Any) -> str:
     if isinstance(tp, model.PointerType):
         item, const = tp.totype, bool(tp.quals & model.Q_CONST)
         buffer = "ReadableBuffer" if const else "WriteableBuffer"
-        if isinstance(item, model.PrimitiveType) and item.name in _BYTES:
+        if isinstance(item, model.PrimitiveType) and item.name in BYTES:
             lists = (
                 ""
                 if item.name == "char"
@@ -114,7 +115,7 @@ def param_type(tp: Any) -> str:
         if isinstance(item, model.StructType) and item.name in SLICES:
             return f"{_SLICE_TYPES.get(item.name, 'Any')} | CData | None"
         if isinstance(item, model.PrimitiveType):
-            x = "float" if item.name in _FLOATS else "int"
+            x = "float" if item.name in FLOATS else "int"
             seq = f"list[{x}]" + (f" | tuple[{x}, ...]" if const else "")
             return f"{seq} | {buffer} | CData | None"
         if isinstance(item, model.StructType) and item.fldnames is not None:
@@ -164,16 +165,17 @@ def _doc(text: str) -> str:
 
 def stub_text(lib: Library, header: str) -> str:
     """The .pyi text for ``lib`` (opened from ``header``)."""
-    decls = lib._decls
+    ctx = context_of(lib)
+    decls = ctx.decls
     missing = set(lib.missing())
     out = [_HEADER.format(path=lib.path, header=header)]
-    for name in sorted(lib._callable):  # in mode="api", inline functions and macros too
+    for name in sorted(ctx.callable):  # in mode="api", inline functions and macros too
         if name in missing or not name.isidentifier() or keyword.iskeyword(name):
             continue
-        tp = lib._type_of(name)
-        text = decls.units[lib._callable[name]]
+        tp = ctx.type_of(name)
+        text = decls.units[ctx.callable[name]]
         taken: set[str] = set()
-        names = [_ident(n, taken) for n in _param_names(text, name, len(tp.args))]
+        names = [_ident(n, taken) for n in param_names(text, name, len(tp.args))]
         params = ["self"] + [f"{n}: {param_type(t)}" for n, t in zip(names, tp.args)]
         if tp.ellipsis:
             params.append("*args: Any")

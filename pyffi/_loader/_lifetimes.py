@@ -1,4 +1,4 @@
-"""Callbacks C keeps: how long a Python callable passed for a function pointer lives.
+"""Callback lifetimes: how long a Python callable passed for a function pointer lives.
 
 A Python callable becomes a C trampoline (``ffi.callback``). Registration
 APIs (parser handlers, event loops, curl options, signal-like hooks) store
@@ -39,16 +39,28 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cffi
+from cffi import model
 
-from .._core.errors import CallbackError
+from .._core.errors import CallbackError, DeclarationError
+from .._core.slices import SLICES
 
-if TYPE_CHECKING:
-    from ._library import Library
+__all__ = [
+    "MODES",
+    "RETIRED",
+    "WARN_AT",
+    "Callback",
+    "Registry",
+    "address",
+    "callback_kinds",
+    "enum_params",
+    "policy",
+]
 
-__all__ = ["RETIRED", "WARN_AT", "Callback"]
+#: The lifetimes a function's callbacks can have (``callbacks={"f": mode}``).
+MODES = ("call", "handle", "library")
 
 #: Retired trampolines whose machine code stays allocated (a late C call is caught).
 RETIRED = 256
@@ -73,17 +85,22 @@ class Callback:
     False
     """
 
-    __slots__ = ("__weakref__", "_auto", "_box", "_lib", "cdata", "ctype", "fn", "where")
+    __slots__ = ("__weakref__", "_auto", "_box", "_registry", "cdata", "ctype", "fn", "where")
 
     def __init__(
-        self, lib: Library, fn: Callable[..., Any], ctype: Any, where: str, kinds: list[str]
+        self,
+        registry: Registry,
+        fn: Callable[..., Any],
+        ctype: Any,
+        where: str,
+        kinds: list[str],
     ) -> None:
-        ffi = lib._ffi
-        self._lib, self.fn, self.ctype, self.where = lib, fn, ctype, where
+        ffi = registry.ffi
+        self._registry, self.fn, self.ctype, self.where = registry, fn, ctype, where
         self._auto = True  # made by pyffi for a call (Library.callback's are the user's)
         box: list[Any] = [fn]
         self._box = box
-        late = lib._late
+        late = registry.late
         convert = _arg_converter(ffi, kinds)
 
         def entry(*args: Any) -> Any:
@@ -101,7 +118,7 @@ class Callback:
         def on_error(exc_type: Any, exc: BaseException | None, tb: Any) -> None:
             if exc is None or isinstance(exc, _Skip):
                 return
-            lib._callback_failed(exc)
+            registry.failed(exc)
 
         self.cdata = ffi.callback(ctype, entry, onerror=on_error)
 
@@ -113,7 +130,7 @@ class Callback:
     def _retire(self, why: str) -> None:
         if self._auto and self._box[0] is not None:
             self._box[:] = [None, why]
-            self._lib._retired.append(self)
+            self._registry.retired.append(self)
 
     def __repr__(self) -> str:
         state = "released" if self.released else "live"
@@ -141,13 +158,33 @@ def _arg_converter(ffi: Any, kinds: list[str]) -> Callable[[tuple[Any, ...]], An
 
 
 class Registry:
-    """A Library's trampolines: slots, kept-forever ones, the retired ring, pending errors."""
+    """A Library's trampolines: slots, kept-forever ones, the retired ring, pending errors.
 
-    def __init__(self, lib: Library) -> None:
-        self.lib = lib
+    ``ffi`` makes the trampolines; ``code_name`` is the file name of the
+    Library's generated functions (a running one takes a callback's exception).
+    """
+
+    def __init__(self, ffi: Any, path: str, code_name: str) -> None:
+        self.ffi, self.path, self.code_name = ffi, path, code_name
         self.slots: dict[Any, Callback] = {}
         self.kept: dict[Any, Callback] = {}
         self.warned_at = WARN_AT
+        self.late: dict[int, BaseException] = {}  # thread -> the exception its call raises
+        self.retired: collections.deque[Callback] = collections.deque(maxlen=RETIRED)
+
+    def failed(self, exc: BaseException) -> None:
+        """A callback raised ``exc``: the running pyffi call raises it, else unraisable."""
+        me = threading.get_ident()
+        if in_pyffi_call(self.code_name) and me not in self.late:
+            self.late[me] = exc
+            return
+        report_unraisable(exc)
+
+    def reraise(self) -> None:
+        """After a C call: raise what a callback raised during it, on this thread."""
+        exc = self.late.pop(threading.get_ident(), None)
+        if exc is not None:
+            raise exc
 
     def count(self) -> int:
         return len(self.slots) + len(self.kept)
@@ -161,7 +198,6 @@ class Registry:
         mode: str,
         slot: Any,
     ) -> Callback:
-        lib = self.lib
         if isinstance(fn, Callback):
             cb = fn
             if mode == "library":  # kept like any other: the caller may drop it at once
@@ -176,7 +212,7 @@ class Registry:
                 key = (id(fn), ctype)
             kept = self.kept.get(key)
             if kept is None or kept.fn is not fn:
-                kept = Callback(lib, fn, ctype, where, kinds)
+                kept = Callback(self, fn, ctype, where, kinds)
                 self.kept[key] = kept
                 self.check()
             return kept
@@ -184,7 +220,7 @@ class Registry:
             old = self.slots.get(slot) if mode == "handle" else None
             if old is not None and old.fn is fn and old.ctype is ctype and not old.released:
                 return old
-            cb = Callback(lib, fn, ctype, where, kinds)
+            cb = Callback(self, fn, ctype, where, kinds)
         if mode == "handle":
             old = self.slots.get(slot)
             if old is not cb:
@@ -201,7 +237,7 @@ class Registry:
         old = self.slots.get(slot)
         if old is not cb:
             self.slots[slot] = cb
-            if old is not None and old._lib is self.lib and old.fn is not cb.fn:
+            if old is not None and old._registry is self and old.fn is not cb.fn:
                 old._retire("replaced by a later call setting the same slot")
             self.check()
 
@@ -210,7 +246,7 @@ class Registry:
         if n >= self.warned_at:
             self.warned_at *= 10
             warnings.warn(
-                f"pyffi.load: the library {self.lib.path!r} keeps {n} callback trampolines "
+                f"pyffi.load: the library {self.path!r} keeps {n} callback trampolines "
                 f"(about {n // 2} kB); if a function uses its callback only during the call, "
                 "say so at load time: callbacks={'name': 'call'}",
                 ResourceWarning,
@@ -251,5 +287,72 @@ def in_pyffi_call(code_name: str) -> bool:
     return False
 
 
-def new_retired() -> collections.deque[Callback]:
-    return collections.deque(maxlen=RETIRED)
+# --- the policy per parameter ---------------------------------------------------------
+
+
+def address(ffi: Any, value: Any) -> Any:
+    """A handle argument as part of a slot's key: its address (or id, or None)."""
+    if isinstance(value, ffi.CData):
+        return int(ffi.cast("uintptr_t", value))
+    return None if value is None else id(value)
+
+
+def enum_params(tp: model.FunctionPtrType, i: int) -> list[int]:
+    """The enum parameters of ``tp`` other than ``i`` (part of a handle slot's key)."""
+    return [k for k, a in enumerate(tp.args) if k != i and isinstance(a, model.EnumType)]
+
+
+def handle_param(tp: model.FunctionPtrType, i: int) -> int:
+    """The first pointer-to-struct/union/void parameter other than callback i, or -1."""
+    for k, a in enumerate(tp.args):
+        if k == i or not isinstance(a, model.PointerType):
+            continue
+        item = a.totype
+        if isinstance(item, (model.StructType, model.UnionType, model.VoidType)) and not (
+            isinstance(item, model.StructType) and item.name in SLICES
+        ):
+            return k
+    return -1
+
+
+def policy(name: str, tp: model.FunctionPtrType, i: int, modes: Any) -> tuple[str, int, int]:
+    """(mode, handle parameter, number of enum parameters) for callback parameter i of
+    function ``name``; ``modes`` is the Library's ``callbacks=`` mapping."""
+    mode = modes.get(name)
+    handle = handle_param(tp, i)
+    if mode is None:
+        mode = "handle" if handle >= 0 else "library"
+    if mode == "handle" and handle < 0:
+        raise DeclarationError(
+            f"callbacks={{{name!r}: 'handle'}}: {name}() has no handle "
+            "parameter (a pointer to a struct, union or void) to tie its callback to"
+        )
+    return mode, handle, len(enum_params(tp, i))
+
+
+def callback_kinds(tp: Any) -> list[str]:
+    """How each argument of a callback reaches Python: "str" for text, "" as it is.
+
+    A ``char *`` arrives as str only if no integer parameter follows it: a
+    ``char *`` with a length (expat's character data, curl's write buffer)
+    is not NUL-terminated, so it stays a cdata (``ffi.unpack(p, n)``).
+    """
+    args = list(tp.args)
+    kinds = []
+    for k, a in enumerate(args):
+        nxt = args[k + 1] if k + 1 < len(args) else None
+        sized = isinstance(nxt, (model.PrimitiveType, model.EnumType)) and (
+            isinstance(nxt, model.EnumType) or nxt.is_integer_type()
+        )
+        if (
+            isinstance(a, model.PointerType)
+            and isinstance(a.totype, model.PrimitiveType)
+            and a.totype.name == "char"
+            and not sized
+        ):
+            kinds.append("str")
+        elif isinstance(a, model.StructType) and a.name == "pyffi_str":
+            kinds.append("pyffi_str")
+        else:
+            kinds.append("")
+    return kinds

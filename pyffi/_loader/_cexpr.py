@@ -1,14 +1,10 @@
-"""Constants from a library's ``#define`` lines, evaluated as C evaluates them.
+"""C constant expressions, evaluated as C evaluates them.
 
-Each object-like macro of the library's own headers is expanded (object-
-and function-like macros, ``#`` and ``##``) and, if what remains is a
-constant expression, evaluated with C's rules: integer literal types and
-suffixes, the usual arithmetic conversions (``~0u`` is 4294967295, ``~0``
-is -1), casts to the declared integer, floating and pointer types,
-``sizeof``, shifts, the logical and conditional operators; string literals
-are concatenated and decoded as UTF-8. A macro that names a declared
-function (``#define mpz_add __gmpz_add``) is an alias; a function-like macro
-is reported as skipped.
+Integer literal types and suffixes, the usual arithmetic conversions (``~0u``
+is 4294967295, ``~0`` is -1), casts to the declared integer, floating and
+pointer types, ``sizeof``, shifts, the logical and conditional operators;
+string literals are concatenated and decoded as UTF-8. Used for ``#define``
+constants and array sizes (``_macros``).
 """
 
 from __future__ import annotations
@@ -16,148 +12,14 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ._headers import C_KEYWORDS, tokens
+from ._lexer import C_KEYWORDS, Tok
 
-Tok = tuple[str, str]
+__all__ = ["Evaluator", "Kind", "NotConstant"]
 
 
 class NotConstant(Exception):
     """The expansion is not a constant expression."""
 
-
-# --- expansion ---------------------------------------------------------------------------
-
-
-class Macros:
-    def __init__(self, defs: list[tuple[str, str | None, str, str, int, bool]]) -> None:
-        self.table: dict[str, tuple[list[str] | None, list[Tok], str]] = {}
-        self.own: dict[str, None] = {}  # the library's own macros, in order
-        for name, params, body, file, line, own in defs:
-            if body == "\0undef":
-                self.table.pop(name, None)
-                self.own.pop(name, None)
-                continue
-            if own:
-                self.own[name] = None
-            else:
-                self.own.pop(name, None)
-            plist = None
-            if params is not None:
-                plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
-            self.table[name] = (plist, tokens(body), f"{file}:{line}")
-
-    def expand(
-        self, toks: list[Tok], hide: frozenset[str] = frozenset(), depth: int = 0
-    ) -> list[Tok]:
-        if depth > 64:
-            raise NotConstant("macro expansion too deep")
-        out: list[Tok] = []
-        i = 0
-        while i < len(toks):
-            kind, tok = toks[i]
-            entry = self.table.get(tok) if kind == "id" and tok not in hide else None
-            if entry is None:
-                out.append(toks[i])
-                i += 1
-                continue
-            params, body, _ = entry
-            if params is None:
-                out += self.expand(body, hide | {tok}, depth + 1)
-                i += 1
-                continue
-            if i + 1 >= len(toks) or toks[i + 1][1] != "(":
-                out.append(toks[i])
-                i += 1
-                continue
-            args, i = arguments(toks, i + 2)
-            if params == [] and args == [[]]:
-                args = []
-            out += self.expand(
-                self.substitute(body, params, args, hide, depth), hide | {tok}, depth + 1
-            )
-        return out
-
-    def substitute(
-        self,
-        body: list[Tok],
-        params: list[str],
-        args: list[list[Tok]],
-        hide: frozenset[str],
-        depth: int,
-    ) -> list[Tok]:
-        variadic = bool(params) and params[-1].endswith("...")
-        names = [p[:-3].strip() or "__VA_ARGS__" if p.endswith("...") else p for p in params]
-        if variadic:
-            fixed = len(names) - 1
-            rest = args[fixed:]
-            joined: list[Tok] = []
-            for k, a in enumerate(rest):
-                if k:
-                    joined.append(("op", ","))
-                joined += a
-            args = [*args[:fixed], joined]
-        if len(args) != len(names):
-            raise NotConstant("wrong macro argument count")
-        value = dict(zip(names, args))
-        out: list[Tok] = []
-        k = 0
-        while k < len(body):
-            kind, tok = body[k]
-            if tok == "#" and k + 1 < len(body) and body[k + 1][1] in value:
-                text = _spell(value[body[k + 1][1]])
-                out.append(("str", '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'))
-                k += 2
-                continue
-            if tok == "##" and out and k + 1 < len(body):
-                right = body[k + 1]
-                rtoks = value.get(right[1], [right]) if right[0] == "id" else [right]
-                left = out.pop()
-                pasted = tokens(left[1] + (rtoks[0][1] if rtoks else ""))
-                out += pasted + rtoks[1:]
-                k += 2
-                continue
-            if kind == "id" and tok in value:
-                nxt = body[k + 1][1] if k + 1 < len(body) else ""
-                out += value[tok] if nxt == "##" else self.expand(value[tok], hide, depth + 1)
-                k += 1
-                continue
-            out.append(body[k])
-            k += 1
-        return out
-
-
-def _spell(toks: list[Tok]) -> str:
-    """``#x``: the tokens as text. The tokens keep no spacing: one space between two,
-    none around ``.`` (version numbers, ``1.9.4``: written without spaces)."""
-    text = ""
-    for k, (_, t) in enumerate(toks):
-        if k and t != "." and toks[k - 1][1] != ".":
-            text += " "
-        text += t
-    return text
-
-
-def arguments(toks: list[Tok], i: int) -> tuple[list[list[Tok]], int]:
-    args: list[list[Tok]] = [[]]
-    depth = 0
-    while i < len(toks):
-        tok = toks[i][1]
-        if tok == "(":
-            depth += 1
-        elif tok == ")":
-            if depth == 0:
-                return args, i + 1
-            depth -= 1
-        elif tok == "," and depth == 0:
-            args.append([])
-            i += 1
-            continue
-        args[-1].append(toks[i])
-        i += 1
-    raise NotConstant("unterminated macro call")
-
-
-# --- evaluation ------------------------------------------------------------------------
 
 # A value: (python value, kind) where kind is (bits, signed) for integers,
 # "double" for floating, "str", or ("ptr", ctype) for a pointer cast.
@@ -436,47 +298,3 @@ def _apply(op: str, a: tuple[Any, Kind], b: tuple[Any, Kind]) -> tuple[Any, Kind
         raise NotConstant("bit operation on a float")
     r = {"+": x + y, "-": x - y, "*": x * y, "&": x & y, "|": x | y, "^": x ^ y}[op]
     return (r, k) if k == "double" else (_wrap(r, k), k)
-
-
-def evaluate(
-    macros: Macros,
-    ffi: Any,
-    enums: dict[str, int],
-    functions: set[str],
-    variables: set[str],
-) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-    """(constants, aliases, skipped) of the macros."""
-    constants: dict[str, Any] = {}
-    aliases: dict[str, str] = {}
-    skipped: dict[str, str] = {}
-    for name in macros.own:
-        params, body, origin = macros.table[name]
-        if params is not None:
-            if name not in functions:
-                skipped[name] = (
-                    f"is a function-like macro ({origin}); only compiled code can expand it"
-                )
-            continue
-        if not body:
-            continue
-        try:
-            expanded = macros.expand(body, frozenset({name}))
-        except NotConstant:
-            continue
-        if len(expanded) == 1 and expanded[0][0] == "id":
-            target = expanded[0][1]
-            if target in functions or target in variables:
-                if target != name:
-                    aliases[name] = target
-                continue
-        if not expanded:
-            continue
-        try:
-            value, kind = Evaluator(expanded, ffi, enums).run()
-        except (NotConstant, RecursionError, ValueError, SyntaxError, OverflowError, TypeError):
-            continue
-        if isinstance(kind, tuple) and kind[0] == "ptr":
-            constants[name] = {"cast": kind[1], "value": value}
-        else:
-            constants[name] = value
-    return constants, aliases, skipped

@@ -1,0 +1,117 @@
+"""Lexing C: the tokens of a declaration or a macro body, and GNU decorations dropped.
+
+The tokens are (kind, text) pairs: ``id``, ``num``, ``str``, ``chr``, ``op``
+(white space dropped). Every later stage of the loader reads these.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["C_KEYWORDS", "TOKEN", "Tok", "closing", "strip_gnu", "tokens"]
+
+#: One token: (kind, text).
+Tok = tuple[str, str]
+
+TOKEN = re.compile(
+    r"""(?P<id>[A-Za-z_]\w*)|(?P<num>\.?\d(?:[eEpP][+-]|[\w.])*)|(?P<str>L?"(?:[^"\\\n]|\\.)*")"""
+    r"""|(?P<chr>L?'(?:[^'\\\n]|\\.)*')|(?P<op>\.\.\.|<<=|>>=|->|\+\+|--|<<|>>|<=|>=|==|!=|&&|"""
+    r"""\|\||##|[-+*/%&|^~!<>=?:;,.(){}\[\]#])|(?P<ws>\s+)|(?P<other>.)""",
+    re.S,
+)
+C_KEYWORDS = frozenset(
+    [
+        "auto",
+        "break",
+        "case",
+        "char",
+        "const",
+        "continue",
+        "default",
+        "do",
+        "double",
+        "else",
+        "enum",
+        "extern",
+        "float",
+        "for",
+        "goto",
+        "if",
+        "inline",
+        "int",
+        "long",
+        "register",
+        "restrict",
+        "return",
+        "short",
+        "signed",
+        "sizeof",
+        "static",
+        "struct",
+        "switch",
+        "typedef",
+        "union",
+        "unsigned",
+        "void",
+        "volatile",
+        "while",
+        "_Bool",
+        "_Complex",
+        "_Noreturn",
+        "_Static_assert",
+        "_Thread_local",
+        "_Atomic",
+        "_Alignas",
+        "_Alignof",
+        "bool",
+    ]
+)
+
+
+def tokens(text: str) -> list[Tok]:
+    """The tokens of ``text``, white space dropped."""
+    return [(m.lastgroup or "", m.group()) for m in TOKEN.finditer(text) if m.lastgroup != "ws"]
+
+
+def closing(toks: list[Tok], at: int) -> int:
+    """The index of the ')' that closes the '(' at ``at``, or -1."""
+    depth = 0
+    for k in range(at, len(toks)):
+        depth += {"(": 1, ")": -1}.get(toks[k][1], 0)
+        if depth == 0:
+            return k
+    return -1
+
+
+# --- GNU decorations ---------------------------------------------------------------
+
+_GNU_WORDS = re.compile(
+    r"\b(__extension__|__restrict__|__restrict|__inline__|__inline|__const|"
+    r"_Noreturn|__signed__|__volatile__|__thread|_Thread_local)\b"
+)
+_GNU_CALLS = re.compile(r"\b(__attribute__|__asm__|__asm|asm|__declspec|_Alignas|__alignas)\s*\(")
+
+
+def strip_gnu(text: str) -> str:
+    """Drop what cffi cannot read: __attribute__((...)), __asm__(...), __restrict, ..."""
+    text = _GNU_WORDS.sub(
+        lambda m: {"__signed__": "signed", "__const": "const", "__volatile__": "volatile"}.get(
+            m.group(1), ""
+        ),
+        text,
+    )
+    out, i = [], 0
+    for m in _GNU_CALLS.finditer(text):
+        if m.start() < i:
+            continue
+        depth, j = 0, m.end() - 1
+        while j < len(text):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        out.append(text[i : m.start()])
+        out.append("\n" * text.count("\n", m.start(), j))  # line numbers stay right
+        i = j
+    out.append(text[i:])
+    return "".join(out)

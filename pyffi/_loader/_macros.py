@@ -1,0 +1,345 @@
+"""Macros: ``#define`` constants, aliases, macro prototypes and array sizes, in one place.
+
+Each object-like macro of the library's own headers is expanded (object-
+and function-like macros, ``#`` and ``##``) and, if what remains is a
+constant expression, evaluated with C's rules (``_cexpr``). A macro that
+names a declared function (``#define mpz_add __gmpz_add``) is an alias; a
+function-like macro whose body is one call gets a prototype (mode="api"
+calls it); the others are reported as skipped. Array sizes cffi cannot
+evaluate (``sizeof(T)``, casts) are folded into numbers the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Any
+
+import cffi
+
+from . import _cffi_private as private
+from ._cexpr import Evaluator, NotConstant
+from ._lexer import Tok, closing, tokens
+from ._model import Declarations, Macro
+
+__all__ = ["Macros", "arguments", "cdef_macros", "fold_array_sizes", "macro_prototype", "resolve"]
+
+_CDEF_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(\([^)]*\))?[ \t]*(.*)$", re.M)
+
+
+# --- expansion ---------------------------------------------------------------------------
+
+
+class Macros:
+    """Every macro of a header set, expanded as the C preprocessor expands them."""
+
+    def __init__(self, defs: list[Macro]) -> None:
+        self.table: dict[str, tuple[list[str] | None, list[Tok], str]] = {}
+        self.own: dict[str, None] = {}  # the library's own macros, in order
+        for name, params, body, file, line, own in defs:
+            if body == "\0undef":
+                self.table.pop(name, None)
+                self.own.pop(name, None)
+                continue
+            if own:
+                self.own[name] = None
+            else:
+                self.own.pop(name, None)
+            plist = None
+            if params is not None:
+                plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
+            self.table[name] = (plist, tokens(body), f"{file}:{line}")
+
+    def expand(
+        self, toks: list[Tok], hide: frozenset[str] = frozenset(), depth: int = 0
+    ) -> list[Tok]:
+        if depth > 64:
+            raise NotConstant("macro expansion too deep")
+        out: list[Tok] = []
+        i = 0
+        while i < len(toks):
+            kind, tok = toks[i]
+            entry = self.table.get(tok) if kind == "id" and tok not in hide else None
+            if entry is None:
+                out.append(toks[i])
+                i += 1
+                continue
+            params, body, _ = entry
+            if params is None:
+                out += self.expand(body, hide | {tok}, depth + 1)
+                i += 1
+                continue
+            if i + 1 >= len(toks) or toks[i + 1][1] != "(":
+                out.append(toks[i])
+                i += 1
+                continue
+            args, i = arguments(toks, i + 2)
+            if params == [] and args == [[]]:
+                args = []
+            out += self.expand(
+                self.substitute(body, params, args, hide, depth), hide | {tok}, depth + 1
+            )
+        return out
+
+    def substitute(
+        self,
+        body: list[Tok],
+        params: list[str],
+        args: list[list[Tok]],
+        hide: frozenset[str],
+        depth: int,
+    ) -> list[Tok]:
+        variadic = bool(params) and params[-1].endswith("...")
+        names = [p[:-3].strip() or "__VA_ARGS__" if p.endswith("...") else p for p in params]
+        if variadic:
+            fixed = len(names) - 1
+            rest = args[fixed:]
+            joined: list[Tok] = []
+            for k, a in enumerate(rest):
+                if k:
+                    joined.append(("op", ","))
+                joined += a
+            args = [*args[:fixed], joined]
+        if len(args) != len(names):
+            raise NotConstant("wrong macro argument count")
+        value = dict(zip(names, args))
+        out: list[Tok] = []
+        k = 0
+        while k < len(body):
+            kind, tok = body[k]
+            if tok == "#" and k + 1 < len(body) and body[k + 1][1] in value:
+                text = _spell(value[body[k + 1][1]])
+                out.append(("str", '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'))
+                k += 2
+                continue
+            if tok == "##" and out and k + 1 < len(body):
+                right = body[k + 1]
+                rtoks = value.get(right[1], [right]) if right[0] == "id" else [right]
+                left = out.pop()
+                pasted = tokens(left[1] + (rtoks[0][1] if rtoks else ""))
+                out += pasted + rtoks[1:]
+                k += 2
+                continue
+            if kind == "id" and tok in value:
+                nxt = body[k + 1][1] if k + 1 < len(body) else ""
+                out += value[tok] if nxt == "##" else self.expand(value[tok], hide, depth + 1)
+                k += 1
+                continue
+            out.append(body[k])
+            k += 1
+        return out
+
+
+def _spell(toks: list[Tok]) -> str:
+    """``#x``: the tokens as text. The tokens keep no spacing: one space between two,
+    none around ``.`` (version numbers, ``1.9.4``: written without spaces)."""
+    text = ""
+    for k, (_, t) in enumerate(toks):
+        if k and t != "." and toks[k - 1][1] != ".":
+            text += " "
+        text += t
+    return text
+
+
+def arguments(toks: list[Tok], i: int) -> tuple[list[list[Tok]], int]:
+    args: list[list[Tok]] = [[]]
+    depth = 0
+    while i < len(toks):
+        tok = toks[i][1]
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            if depth == 0:
+                return args, i + 1
+            depth -= 1
+        elif tok == "," and depth == 0:
+            args.append([])
+            i += 1
+            continue
+        args[-1].append(toks[i])
+        i += 1
+    raise NotConstant("unterminated macro call")
+
+
+# --- the stage ---------------------------------------------------------------------------
+
+
+def resolve(
+    decls: Declarations,
+    macros: Macros,
+    probe: Any,
+    int_constants: dict[str, int],
+) -> Declarations:
+    """``decls`` with the macros' constants, aliases, skips and prototypes."""
+    consts, aliases, skipped = evaluate(
+        macros, probe, int_constants, set(decls.functions), set(decls.variables)
+    )
+    decls.macro_constants = [n for n in consts if n not in decls.constants]  # enums win
+    decls.macros = list(macros.own)
+    decls.constants = {**consts, **decls.constants}
+    decls.aliases = aliases
+    for name, why in skipped.items():
+        decls.skipped.setdefault(name, why)
+    _macro_functions(decls, macros, probe)
+    return decls
+
+
+def _macro_functions(decls: Declarations, macros: Macros, probe: cffi.FFI) -> None:
+    """Give the function-like macros that wrap one call a prototype (for mode="api").
+
+    ``#define deflateInit(strm, level) deflateInit_((strm), (level), VERSION, size)``:
+    each parameter is a whole argument of a call to a declared function, so the
+    macro takes those arguments' types and returns that function's result:
+    ``int deflateInit(z_streamp strm, int level);``.
+    """
+    known = private.declarations(probe)
+    for name in list(macros.own):
+        params, body, origin = macros.table[name]
+        if params is None or name in decls.functions or name in decls.api_only:
+            continue
+        if any(k.endswith(f" {name}") for k in known):
+            continue  # the name is also a type, variable or function of the declarations
+        proto = macro_prototype(name, params, body, known, decls)
+        if proto is None:
+            continue
+        snap = private.snapshot(probe)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                probe.cdef(proto, override=True)
+        except (cffi.CDefError, cffi.FFIError, AssertionError, TypeError, ValueError, Warning):
+            private.restore(probe, snap)
+            continue
+        target = decls.functions.get(_call_target(body) or "")
+        decls.units.append(proto)
+        decls.deps.append(list(decls.deps[target]) if target is not None else [])
+        decls.origins.append(origin)
+        decls.api_only[name] = len(decls.units) - 1
+        decls.skipped[name] = (
+            f"is a function-like macro ({origin}); only compiled code can expand it "
+            f'(mode="api" calls it as {proto})'
+        )
+
+
+def _strip_parens(toks: list[Tok]) -> list[Tok]:
+    while len(toks) >= 2 and toks[0][1] == "(" and closing(toks, 0) == len(toks) - 1:
+        toks = toks[1:-1]
+    return toks
+
+
+def _call_target(body: list[Tok]) -> str | None:
+    toks = _strip_parens(body)
+    if len(toks) >= 3 and toks[0][0] == "id" and toks[1][1] == "(":
+        return toks[0][1] if closing(toks, 1) == len(toks) - 1 else None
+    return None
+
+
+def macro_prototype(
+    name: str,
+    params: list[str],
+    body: list[Tok],
+    known: dict[str, Any],
+    decls: Declarations,
+) -> str | None:
+    """``RESULT name(T1 p1, ...);`` for a macro whose body is one call, else None."""
+    target = _call_target(body)
+    if target is None or "..." in params:
+        return None
+    target = decls.aliases.get(target, target)
+    if target not in decls.functions and target not in decls.api_only:
+        return None
+    tp = known.get(f"function {target}", (None,))[0]
+    if tp is None:
+        return None
+    args, _end = arguments(_strip_parens(body), 2)  # the call's arguments, split as cpp does
+    types = []
+    for p in params:
+        at = next((j for j, a in enumerate(args) if _strip_parens(a) == [("id", p)]), None)
+        if at is None or at >= len(tp.args):
+            return None  # a parameter used otherwise than as an argument: no known type
+        types.append(tp.args[at].get_c_name(f" {p}"))
+    text: str = tp.result.get_c_name(f" {name}({', '.join(types) or 'void'})")
+    return text + ";"
+
+
+def evaluate(
+    macros: Macros,
+    ffi: Any,
+    enums: dict[str, int],
+    functions: set[str],
+    variables: set[str],
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """(constants, aliases, skipped) of the macros."""
+    constants: dict[str, Any] = {}
+    aliases: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    for name in macros.own:
+        params, body, origin = macros.table[name]
+        if params is not None:
+            if name not in functions:
+                skipped[name] = (
+                    f"is a function-like macro ({origin}); only compiled code can expand it"
+                )
+            continue
+        if not body:
+            continue
+        try:
+            expanded = macros.expand(body, frozenset({name}))
+        except NotConstant:
+            continue
+        if len(expanded) == 1 and expanded[0][0] == "id":
+            target = expanded[0][1]
+            if target in functions or target in variables:
+                if target != name:
+                    aliases[name] = target
+                continue
+        if not expanded:
+            continue
+        try:
+            value, kind = Evaluator(expanded, ffi, enums).run()
+        except (NotConstant, RecursionError, ValueError, SyntaxError, OverflowError, TypeError):
+            continue
+        if isinstance(kind, tuple) and kind[0] == "ptr":
+            constants[name] = {"cast": kind[1], "value": value}
+        else:
+            constants[name] = value
+    return constants, aliases, skipped
+
+
+def fold_array_sizes(text: str, ffi: Any, params: bool = False) -> str | None:
+    """``text`` with each array size that is a constant expression cffi cannot
+    evaluate (``sizeof(T)``, casts...) replaced by its value, or None."""
+    out, last, changed = [], 0, False
+    for m in re.finditer(r"\[([^\[\]]+)\]", text):
+        expr = m.group(1).strip()
+        if re.fullmatch(r"\d+", expr):
+            continue
+        try:
+            value, kind = Evaluator(tokens(expr), ffi, private.int_constants(ffi)).run()
+        except (NotConstant, ValueError, TypeError, SyntaxError, OverflowError):
+            if not params:
+                return None
+            value = ""  # a parameter's array size (C99 [n], [static n]): a pointer anyway
+            kind = None
+        if isinstance(kind, str) or not isinstance(value, (int, str)):
+            return None
+        out += [text[last : m.start()], f"[{value}]"]
+        last, changed = m.end(), True
+    return "".join([*out, text[last:]]) if changed else None
+
+
+def cdef_macros(text: str) -> tuple[str, list[Macro]]:
+    """The ``#define`` lines of cdef text, and the text with each one blanked
+    (its line numbers kept)."""
+    macros: list[Macro] = [
+        (
+            m.group(1),
+            m.group(2),
+            m.group(3).strip(),
+            "<cdef>",
+            text.count("\n", 0, m.start()) + 1,
+            True,
+        )
+        for m in _CDEF_DEFINE.finditer(text)
+    ]
+    return _CDEF_DEFINE.sub("", text), macros

@@ -1,0 +1,65 @@
+"""The loader's data model: what each stage of the pipeline hands the next.
+
+``Source`` (the preprocessor's output) -> ``Unit`` (one top-level
+declaration each) -> ``Declarations`` (what a Library is made of, cached as
+JSON). Plain data, as cffi's ``model.py`` is the base of cffi.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+__all__ = ["Declarations", "Macro", "Source", "Unit"]
+
+#: One ``#define`` (or ``#undef``: body "\0undef"): name, parameters, body, file, line, own.
+Macro = tuple[str, Optional[str], str, str, int, bool]
+
+
+@dataclass
+class Source:
+    """The preprocessed header set: its lines, their origins, the macros, the files read."""
+
+    chunks: list[tuple[str, str, Any, bool]]  # (text, file, line of each line, own) per run
+    macros: list[Macro]
+    files: list[str]
+
+
+@dataclass
+class Unit:
+    """One top-level declaration."""
+
+    text: str
+    origin: str  # file:line
+    own: bool
+    kind: str  # "function", "variable", "typedef", "tag", "inline", "static", "other"
+    names: list[str]  # what it defines: "f", "T", "struct s", enum constants
+    uses: list[str] = field(default_factory=list)  # names it refers to
+
+
+@dataclass
+class Declarations:
+    """What a Library is made of; plain data, cached as JSON."""
+
+    units: list[str]  # cdef text of each kept unit, in declaration order
+    deps: list[list[int]]  # the units each unit needs declared first
+    origins: list[str]
+    functions: dict[str, int]  # name -> unit
+    variables: dict[str, int]
+    types: dict[str, int]  # typedef names and "struct x" tags -> unit
+    skipped: dict[str, str]  # name -> reason
+    constants: dict[str, Any]
+    aliases: dict[str, str]  # macro name -> function name
+    files: list[str] = field(default_factory=list)
+    # Callable only from compiled code (mode="api"): static inline functions and
+    # function-like macros, name -> the unit of their prototype. Also in skipped.
+    api_only: dict[str, int] = field(default_factory=dict)
+    macro_constants: list[str] = field(default_factory=list)  # constants from #define
+    macros: list[str] = field(default_factory=list)  # every own #define's name
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Declarations:
+        return cls(**data)

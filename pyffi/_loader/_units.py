@@ -1,0 +1,304 @@
+"""Units: the preprocessed text split into top-level declarations, each classified.
+
+A unit is one top-level declaration (at ``;`` outside braces, or after a
+function body) with the names it defines and the names it uses, so that a
+Library can declare only what a function needs (see ``_library``).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from ._lexer import C_KEYWORDS, TOKEN, Tok, closing, strip_gnu, tokens
+from ._model import Unit
+
+__all__ = ["classify", "inline_prototype", "param_names", "split_units"]
+
+
+def split_units(chunks: Iterable[tuple[str, str, Any, bool]]) -> list[Unit]:
+    """Top-level declarations (at ';' outside braces, or after a function body)."""
+    units: list[Unit] = []
+    for raw_text, file, where, own in chunks:
+        lines = range(where, where + raw_text.count("\n") + 1) if isinstance(where, int) else where
+        text = strip_gnu(raw_text)
+        depth, start, body_fn = 0, 0, False
+        prev = ""
+        for m in TOKEN.finditer(text):
+            kind, tok = m.lastgroup, m.group()
+            if kind == "ws":
+                continue
+            end = None
+            if tok == "{":
+                if depth == 0 and prev == ")":
+                    body_fn = True
+                depth += 1
+            elif tok == "}":
+                depth -= 1
+                if depth == 0 and body_fn:
+                    end = m.end()
+            elif tok == ";" and depth == 0:
+                end = m.end()
+            prev = tok
+            if end is not None:
+                piece = text[start:end]
+                first = start + len(piece) - len(piece.lstrip())
+                lineno = lines[text.count("\n", 0, first)]
+                unit = classify(piece.strip(), f"{file}:{lineno}", own, body_fn)
+                if unit is not None:
+                    units.append(unit)
+                start, body_fn = end, False
+        rest = text[start:].strip()
+        if rest and rest != ";":
+            lineno = lines[min(text.count("\n", 0, start), len(lines) - 1)]
+            unit = classify(rest, f"{file}:{lineno}", own, False)
+            if unit is not None:
+                units.append(unit)
+    return units
+
+
+def _collapse(toks: list[Tok]) -> list[Tok]:
+    """The tokens with every {...} body removed (kept as '{' '}')."""
+    out, depth = [], 0
+    for t in toks:
+        if t[1] == "{":
+            if depth == 0:
+                out.append(t)
+            depth += 1
+        elif t[1] == "}":
+            depth -= 1
+            if depth == 0:
+                out.append(t)
+        elif depth == 0:
+            out.append(t)
+    return out
+
+
+def _declarator_name(decl: list[Tok]) -> str | None:
+    """The name a declarator introduces: ``(*name)``, the word before ``(`` or the last word."""
+    toks = [t for t in decl if t[1] not in ("const", "volatile", "restrict")]
+    # drop [..] groups
+    flat, depth = [], 0
+    for t in toks:
+        if t[1] == "[":
+            depth += 1
+        elif t[1] == "]":
+            depth -= 1
+        elif depth == 0:
+            flat.append(t)
+    for k in range(len(flat) - 3):  # a function type: int (name)(args)
+        opens, word, closes, params = flat[k : k + 4]
+        if (opens[1], word[0], closes[1], params[1]) == ("(", "id", ")", "(") and (
+            word[1] not in C_KEYWORDS
+        ):
+            return word[1]
+    for k in range(len(flat) - 2):
+        if flat[k][1] == "(" and flat[k + 1][1] == "*":
+            j = k + 1
+            while j < len(flat) and flat[j][1] == "*":
+                j += 1
+            if j < len(flat) and flat[j][0] == "id":
+                return flat[j][1]
+    for k in range(len(flat) - 1):
+        if flat[k][0] == "id" and flat[k + 1][1] == "(" and flat[k][1] not in C_KEYWORDS:
+            return flat[k][1]
+    ids = [t[1] for t in flat if t[0] == "id" and t[1] not in C_KEYWORDS]
+    return ids[-1] if ids else None
+
+
+def _split_declarators(toks: list[Tok]) -> list[list[Tok]]:
+    parts: list[list[Tok]] = [[]]
+    depth = 0
+    for t in toks:
+        if t[1] in "([{":
+            depth += 1
+        elif t[1] in ")]}":
+            depth -= 1
+        if t[1] == "," and depth == 0:
+            parts.append([])
+        else:
+            parts[-1].append(t)
+    return parts
+
+
+def _enum_constants(toks: list[Tok]) -> list[str]:
+    names, depth, expect = [], 0, False
+    for k, t in enumerate(toks):
+        if t[1] == "{":
+            depth += 1
+            expect = depth == 1 and k > 0 and _is_enum_brace(toks, k)
+            continue
+        if t[1] == "}":
+            depth -= 1
+            continue
+        if depth == 1 and expect and t[0] == "id" and (k == 0 or toks[k - 1][1] in ("{", ",")):
+            names.append(t[1])
+    return names
+
+
+def _is_enum_brace(toks: list[Tok], k: int) -> bool:
+    j = k - 1
+    if toks[j][0] == "id" and toks[j][1] != "enum":
+        j -= 1
+    return j >= 0 and toks[j][1] == "enum"
+
+
+def classify(text: str, origin: str, own: bool, body: bool) -> Unit | None:
+    toks = tokens(text)
+    if not toks or toks[0][1] in (";", "_Static_assert"):
+        return None
+    top = _collapse(toks)
+    words = [t[1] for t in top]
+    if not words or words[0] in ("}", ")"):
+        return None
+    uses: list[str] = []
+    for k, (kind, tok) in enumerate(toks):
+        if kind != "id" or tok in C_KEYWORDS:
+            continue
+        if k and toks[k - 1][1] in ("struct", "union", "enum"):
+            uses.append(f"{toks[k - 1][1]} {tok}")
+        elif not (k and toks[k - 1][1] in (".", "->")):
+            uses.append(tok)
+    names: list[str] = []
+    # tags defined here: struct X { ... }
+    for k in range(len(top) - 2):
+        if (
+            top[k][1] in ("struct", "union", "enum")
+            and top[k + 1][0] == "id"
+            and top[k + 2][1] == "{"
+        ):
+            names.append(f"{top[k][1]} {top[k + 1][1]}")
+    names += _enum_constants(toks)
+    if body:
+        name = _declarator_name(top[: words.index("{")] if "{" in words else top)
+        kind = "inline"
+        return Unit(text, origin, own, kind, [name] if name else [], uses)
+    if words[0] == "typedef":
+        decls = _split_declarators(top[1:-1] if words[-1] == ";" else top[1:])
+        for d in decls:
+            # the first declarator carries the type: skip up to the body or the type words
+            n = _declarator_name(
+                d if "{" not in [t[1] for t in d] else d[[t[1] for t in d].index("}") + 1 :]
+            )
+            if n:
+                names.append(n)
+        return Unit(text, origin, own, "typedef", names, uses)
+    body_less = [t for t in top if t[1] not in ("{", "}")]
+    if len(body_less) <= 4 and words[0] in ("struct", "union", "enum"):
+        if "{" in words:
+            return Unit(text, origin, own, "tag", names, uses)
+        if len(words) == 3 and top[1][0] == "id":  # struct X;
+            return Unit(text, origin, own, "tag", [f"{words[0]} {words[1]}#fwd"], uses)
+    if words[0] == "static" or (words[0] == "inline"):
+        decl = _declarator_name(top[1:-1])
+        return Unit(text, origin, own, "static", [decl] if decl else [], uses)
+    inner = top[:-1] if words[-1] == ";" else top
+    decls = _split_declarators(inner)
+    first = decls[0]
+    fname = _function_name(first)
+    if fname is not None:
+        more = [_function_name(d) or _declarator_name(d) for d in decls[1:]]
+        return Unit(text, origin, own, "function", [fname, *[m for m in more if m]], uses)
+    if "{" in words:  # struct s { ... } var;  (a definition and a variable)
+        return Unit(text, origin, own, "tag", names, uses)
+    vname = _declarator_name(first)
+    if vname is None:
+        return Unit(text, origin, own, "other", names, uses)
+    return Unit(text, origin, own, "variable", [vname, *names], uses)
+
+
+def _function_name(decl: list[Tok]) -> str | None:
+    """The name of a function declarator (``int f(void)``, ``void (*signal(int, ...))(int)``)."""
+    for k in range(len(decl) - 3):  # png's  png_uint_32 (png_get_x) (args)
+        if (
+            decl[k][1] == "("
+            and decl[k + 1][0] == "id"
+            and decl[k + 2][1] == ")"
+            and decl[k + 3][1] == "("
+            and (k == 0 or decl[k - 1][1] != "*")
+        ):
+            return decl[k + 1][1]
+    for k in range(len(decl) - 1):
+        kind, tok = decl[k]
+        if kind == "id" and tok not in C_KEYWORDS and decl[k + 1][1] == "(":
+            before = decl[k - 1][1] if k else ""
+            if before == "*" and k >= 2 and decl[k - 2][1] == "(":
+                # (*name)(...): a function pointer variable, unless it is (*f(args))(...)
+                j = k + 1
+                return (
+                    tok if j < len(decl) and decl[j][1] == "(" and _closes_before(decl, j) else None
+                )
+            return tok
+    return None
+
+
+def _closes_before(decl: list[Tok], j: int) -> bool:
+    """True if the '(' at j opens a parameter list inside (*f(...)) (a function)."""
+    k = closing(decl, j)
+    return 0 <= k < len(decl) - 1 and decl[k + 1][1] == ")"
+
+
+_NOT_IN_PROTOTYPE = re.compile(r"\b(static|inline|__inline__|__inline|extern|__extension__)\b")
+
+
+def inline_prototype(text: str) -> str | None:
+    """The prototype of a function definition: ``static inline int f(int x) {...}``
+    becomes ``int f(int x);`` (what a compiled call needs declared)."""
+    head = text.split("{", 1)[0]
+    if ")" not in head:
+        return None
+    return " ".join(_NOT_IN_PROTOTYPE.sub(" ", head).split()) + ";"
+
+
+def param_names(text: str, func: str, count: int) -> list[str]:
+    """Parameter names of ``func`` as written in the declarations (``argN`` if unnamed)."""
+    names = [f"arg{i + 1}" for i in range(count)]
+    m = re.search(rf"\b{re.escape(func)}\s*\(", text)
+    if not m:
+        return names
+    depth, i, params, cur = 1, m.end(), [], ""
+    while i < len(text) and depth:
+        ch = text[i]
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 1 and ch == ",":
+            params.append(cur)
+            cur = ""
+        elif depth:
+            cur += ch
+        i += 1
+    params.append(cur)
+    if len(params) != count:
+        return names
+    for k, p in enumerate(params):
+        inner = re.search(r"\(\s*\*\s*(\w+)\s*\)", p)  # a function pointer: int (*cb)(int)
+        word = (
+            inner.group(1) if inner else (re.findall(r"(\w+)\s*(?:\[[^\]]*\]\s*)*$", p) or [""])[0]
+        )
+        words = p.replace("*", " ").split()
+        if (
+            word
+            and word.isidentifier()
+            and not keyword.iskeyword(word)
+            and len(words) > 1
+            and word
+            not in (
+                "const",
+                "volatile",
+                "unsigned",
+                "signed",
+                "int",
+                "char",
+                "long",
+                "short",
+                "double",
+                "float",
+                "void",
+                "struct",
+            )
+        ):
+            names[k] = word
+    if len(set(names)) != len(names):
+        return [f"arg{i + 1}" for i in range(count)]
+    return names

@@ -1,0 +1,294 @@
+"""Validation: which units a Library keeps, each checked by cffi's own parser.
+
+The library's own units are kept, with the system units their types need (a
+closure); ``static inline`` definitions become prototypes (callable in
+mode="api"). cffi then reads them in chunks; a chunk it refuses is halved
+until the refused units are found (a few ``cdef`` calls, not one per unit),
+and each refused unit gets a second chance (array sizes folded, a system type
+made opaque) before it goes to ``skipped`` with cffi's reason.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import cffi
+from cffi import commontypes, model
+
+from . import _cffi_private as private
+from ._macros import fold_array_sizes
+from ._model import Declarations, Unit
+from ._units import inline_prototype
+
+__all__ = ["KNOWN_TYPES", "opaque_text", "validate"]
+
+# Types cffi knows without a declaration.
+KNOWN_TYPES = frozenset(commontypes.COMMON_TYPES) | frozenset(
+    model.PrimitiveType.ALL_PRIMITIVE_TYPES
+)
+# What a failed cdef raises.
+_REFUSED = (cffi.CDefError, cffi.FFIError, AssertionError, TypeError, ValueError, Warning)
+# Units cffi reads at once before halving.
+_CHUNK = 200
+
+
+def validate(units: list[Unit], prefix: str) -> tuple[Declarations, cffi.FFI, dict[str, int]]:
+    """The Declarations of ``units``, the probe FFI that read them, its integer constants."""
+    units = list(units)  # own inline definitions are replaced by their prototypes
+    chosen = _select(units, prefix)
+    checker = _Checker(units, prefix, chosen)
+    for s in range(0, len(chosen.keep), _CHUNK):
+        checker.settle(chosen.keep[s : s + _CHUNK])
+    return _index(units, checker, chosen)
+
+
+# --- which units -----------------------------------------------------------------------
+
+
+@dataclass
+class _Selection:
+    keep: list[int] = field(default_factory=list)  # unit indexes, in source order
+    skipped: dict[str, str] = field(default_factory=dict)
+    inline: set[str] = field(default_factory=set)  # own static inline functions
+
+
+def _definitions(units: list[Unit]) -> dict[str, int]:
+    """name -> the unit defining it (the own definition wins over a system one)."""
+    defined: dict[str, int] = {}
+    forwards: dict[str, int] = {}
+    for k, u in enumerate(units):
+        for n in u.names:
+            if n.endswith("#fwd"):
+                forwards.setdefault(n[:-4], k)
+                continue
+            counts = u.kind in ("typedef", "tag", "function", "variable", "other") or (
+                u.kind in ("inline", "static") and u.own
+            )
+            if counts and (n not in defined or (u.own and not units[defined[n]].own)):
+                defined[n] = k
+    for n, k in forwards.items():
+        defined.setdefault(n, k)
+    return defined
+
+
+def _select(units: list[Unit], prefix: str) -> _Selection:
+    """The own units and the system typedefs and tags they use, transitively."""
+    plain = {n for u in units if u.own and u.kind == "function" for n in u.names}
+    defined = _definitions(units)
+    # the prefix's types (pyffi.h's slices) are known already
+    given = set(re.findall(r"typedef struct (\w+)", prefix))
+    known = KNOWN_TYPES | given | {f"struct {n}" for n in given}
+    chosen = _Selection()
+    wanted: set[int] = set()
+
+    def want(k: int) -> None:
+        if k in wanted:
+            return
+        wanted.add(k)
+        for n in units[k].uses:
+            j = defined.get(n)
+            if (
+                j is not None
+                and j != k
+                and not units[j].own
+                and n not in known
+                and units[j].kind in ("typedef", "tag")
+            ):
+                want(j)
+        chosen.keep.append(k)
+
+    for k, u in enumerate(units):
+        if not u.own:
+            continue
+        if u.kind == "inline":
+            for n in u.names:
+                chosen.skipped[n] = (
+                    f"is a static inline function in {u.origin}; ABI mode can only call "
+                    'exported symbols (mode="api" compiles a call to it)'
+                )
+            proto = inline_prototype(u.text)
+            # an inline definition of an exported function (gnu_inline): the export wins
+            if proto is not None and u.names and not plain & set(u.names):
+                units[k] = Unit(proto, u.origin, True, "function", u.names, u.uses)
+                chosen.inline.update(u.names)
+                want(k)
+            continue
+        if u.kind == "static":
+            for n in u.names:
+                chosen.skipped[n] = (
+                    f"is declared static in {u.origin}; ABI mode can only reach exported symbols"
+                )
+            continue
+        if u.kind == "typedef" and all(n in known for n in u.names) and u.names:
+            continue  # e.g. a header's own 'typedef unsigned int uint32_t;': cffi knows it
+        want(k)
+    chosen.keep.sort()
+    return chosen
+
+
+# --- cffi reads them ------------------------------------------------------------------
+
+
+class _Checker:
+    """Gives cffi the chosen units; what it refuses goes to ``skipped`` with its reason."""
+
+    def __init__(self, units: list[Unit], prefix: str, chosen: _Selection) -> None:
+        self.units, self.chosen = units, chosen
+        self.probe = cffi.FFI()
+        self.probe.cdef(prefix)
+        self.texts: dict[int, str] = {k: units[k].text for k in chosen.keep}
+        self.final: list[int] = []
+
+    def attempt(self, text: str) -> str | None:
+        """None if cffi reads ``text`` (kept), else its one-line reason (undone)."""
+        snap = private.snapshot(self.probe)
+        try:
+            # cffi's warnings (a global without 'extern', a string literal) say a
+            # declaration is not what it seems: a failure here, never ignored.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                self.probe.cdef(text, override=True)
+            return None
+        except _REFUSED as exc:
+            private.restore(self.probe, snap)
+            first = str(exc).replace("<cdef source string>:", "").splitlines()[0].strip()
+            return first or repr(exc)
+
+    def settle(self, part: list[int]) -> None:
+        """Halve ``part`` until the refused units are found."""
+        if len(part) == 1:
+            self.one(part[0])
+        elif self.attempt("\n".join(self.texts[k] for k in part)) is None:
+            self.final.extend(part)
+        else:
+            self.settle(part[: len(part) // 2])
+            self.settle(part[len(part) // 2 :])
+
+    def one(self, k: int) -> None:
+        u, text = self.units[k], self.texts[k]
+        detail = self.attempt(text)
+        if detail is None:
+            self.final.append(k)
+            return
+        fixed = fold_array_sizes(text, self.probe, u.kind == "function") if "[" in text else None
+        if fixed is not None and self.attempt(fixed) is None:
+            self.texts[k] = fixed
+            self.final.append(k)
+            return
+        if not u.own and u.kind in ("typedef", "tag"):
+            alt = "\n".join(opaque_text(n) for n in u.names if not n.endswith("#fwd"))
+            if self.attempt(alt) is None:
+                self.texts[k] = alt
+                self.final.append(k)
+                return
+        reason = f"cannot be declared ({detail}): {u.origin}: {' '.join(u.text.split())[:200]}"
+        for n in u.names or [f"<{u.origin}>"]:
+            if n in self.chosen.inline:  # its prototype: not callable in either mode
+                self.chosen.skipped[n] = f"is a static inline function whose prototype {reason}"
+            elif not n.endswith("#fwd"):
+                self.chosen.skipped.setdefault(n, reason)
+
+
+def opaque_text(name: str) -> str:
+    """A declaration of system type ``name`` as an opaque type (its layout unknown)."""
+    if name.startswith(("struct ", "union ")):
+        return f"{name};"
+    if name.startswith("enum "):
+        return f"typedef int _pyffi_enum_{name[5:]};"
+    return f"typedef struct _pyffi_opaque_{name} {name};"
+
+
+# --- the tables --------------------------------------------------------------------------
+
+
+@dataclass
+class _Tables:
+    functions: dict[str, int] = field(default_factory=dict)
+    api_only: dict[str, int] = field(default_factory=dict)
+    variables: dict[str, int] = field(default_factory=dict)
+    types: dict[str, int] = field(default_factory=dict)
+    enum_at: dict[str, int] = field(default_factory=dict)
+
+
+def _index(
+    units: list[Unit], checker: _Checker, chosen: _Selection
+) -> tuple[Declarations, cffi.FFI, dict[str, int]]:
+    """Name tables, dependencies and enum constants of the units cffi read."""
+    final, probe = checker.final, checker.probe
+    index = {k: i for i, k in enumerate(final)}
+    decl = private.declarations(probe)
+    ints = private.int_constants(probe)
+    t = _Tables()
+    fwd: list[tuple[str, int]] = []
+    for k in final:
+        u = units[k]
+        for n in u.names:
+            if n.endswith("#fwd"):
+                fwd.append((n[:-4], index[k]))
+            elif f"function {n}" in decl:
+                if u.own:
+                    (t.api_only if n in chosen.inline else t.functions)[n] = index[k]
+            elif f"variable {n}" in decl:
+                if u.own:
+                    t.variables[n] = index[k]
+            elif n.startswith(("struct ", "union ", "enum ")) or f"typedef {n}" in decl:
+                t.types.setdefault(n, index[k])
+            elif n in ints:
+                t.enum_at.setdefault(n, index[k])
+    texts = [checker.texts[k] for k in final]
+    origins = [units[k].origin for k in final]
+    _drop_unreachable(decl, t, texts, origins, chosen.skipped)
+    for n, at in fwd:  # a forward declaration stands only where there is no definition
+        t.types.setdefault(n, at)
+    name_unit = {**t.enum_at, **t.types}
+    deps: list[list[int]] = []
+    for k in final:
+        u = units[k]
+        own_names = set(u.names)
+        ds = {name_unit[n] for n in u.uses if n in name_unit and n not in own_names}
+        deps.append(sorted(ds - {index[k]}))
+    constants = {n: ints[n] for n, at in t.enum_at.items() if units[final[at]].own}
+    decls = Declarations(
+        units=texts,
+        deps=deps,
+        origins=origins,
+        functions=t.functions,
+        variables=t.variables,
+        types=t.types,
+        skipped=chosen.skipped,
+        constants=constants,
+        aliases={},
+        api_only=t.api_only,
+    )
+    return decls, probe, ints
+
+
+def _drop_unreachable(
+    decl: dict[str, Any], t: _Tables, texts: list[str], origins: list[str], skipped: dict[str, str]
+) -> None:
+    """Functions ABI mode cannot call: a parameter or result whose layout is unknown."""
+    for n, table in [
+        *((n, t.functions) for n in t.functions),
+        *((n, t.api_only) for n in t.api_only),
+    ]:
+        tp = decl[f"function {n}"][0]
+        for i, a in enumerate([*tp.args, tp.result]):
+            if isinstance(a, (model.StructType, model.UnionType)) and a.fldnames is None:
+                at = table[n]
+                if re.search(r"\b(va_list|__gnuc_va_list)\b", texts[at]):
+                    why = (
+                        f"has a va_list parameter ({origins[at]}); "
+                        "ABI mode cannot build a va_list: call the variadic form of the function"
+                    )
+                else:
+                    what = "result" if i == len(tp.args) else f"parameter {i + 1}"
+                    why = (
+                        f"passes its {what} by value as {a.get_c_name()}, whose layout is not "
+                        f"known ({origins[at]})"
+                    )
+                skipped[n] = why
+                del table[n]
+                break

@@ -1,0 +1,104 @@
+"""The generated wrapper: one Python function per C function, straight-line code.
+
+Fixed parameters (Python's own argument-count errors), each parameter's
+converter called directly (none where cffi's own conversion is exact), the C
+call, the write-backs and retirements after it (:func:`after_call`), a
+callback's exception re-raised, the result converted. Locals carry a
+``_pyffi_`` prefix so no C parameter name can shadow them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from cffi import model
+
+from . import _cffi_private as private
+from ._args import Arguments, Call
+from ._context import Context
+from ._lifetimes import Callback
+from ._results import result_converter
+from ._variadic import promote
+
+__all__ = ["after_call", "make_wrapper"]
+
+_unpack = private.backend.unpack
+
+
+def make_wrapper(
+    ctx: Context, name: str, tp: model.FunctionPtrType, raw: Any, names: list[str]
+) -> Callable[..., Any]:
+    """The Python function that calls C function ``raw`` (``name``, of type ``tp``)."""
+    args = Arguments(ctx, name, tp, names)
+    convs = [args.converter(i, a) for i, a in enumerate(tp.args)]
+    result = result_converter(ctx, name, tp.result)
+    # One generated function per C function: fixed parameters (Python's
+    # own argument-count errors), each converter called directly. Locals
+    # carry a _pyffi_ prefix so no C parameter name can shadow them.
+    params = list(names)
+    if tp.ellipsis:
+        params.append("*_pyffi_va")
+    lines = [f"def {name}({', '.join(params)}):"]
+    marshal = any(conv is not None for conv in convs) or tp.ellipsis
+    if marshal:
+        lines.append("    _pyffi_c = []")
+    cargs = []
+    for k, (conv, pname) in enumerate(zip(convs, names)):
+        if conv is None:
+            cargs.append(pname)
+            continue
+        needs = getattr(conv, "needs", None)
+        if needs is not None:  # a callback tied to a handle: the slot's key first
+            handle, enums = needs
+            extra = [names[handle], *(names[e] for e in enums)]
+            lines.append(f"    _pyffi_k{k} = [{', '.join(extra)}]")
+            lines.append(f"    _pyffi_a{k} = _pyffi_conv{k}({pname}, _pyffi_k{k})")
+            lines.append(f"    _pyffi_c += _pyffi_k{k}[{len(extra)}:]")
+        else:
+            lines.append(f"    _pyffi_a{k} = _pyffi_conv{k}({pname}, _pyffi_c)")
+        cargs.append(f"_pyffi_a{k}")
+    if tp.ellipsis:
+        lead = ", ".join(names)
+        lines.append(
+            f"    _pyffi_v = _pyffi_promote(_pyffi_va, _pyffi_c, ({lead}{',' if lead else ''}))"
+        )
+        cargs.append("*_pyffi_v")
+    comma = "," if len(names) == 1 else ""
+    lines += [
+        "    try:",
+        f"        _pyffi_value = _pyffi_raw({', '.join(cargs)})",
+        "    except (TypeError, OverflowError) as _pyffi_exc:",
+        f"        raise _pyffi_fail(({', '.join(names)}{comma}), _pyffi_exc) from None",
+        "    if _pyffi_late:",
+        "        _pyffi_reraise()",
+    ]
+    if marshal:
+        lines += ["    if _pyffi_c:", "        _pyffi_finish(_pyffi_c)"]
+    lines.append(
+        "    return _pyffi_value" if result is None else "    return _pyffi_result(_pyffi_value)"
+    )
+    namespace: dict[str, Any] = {
+        "_pyffi_raw": raw,
+        "_pyffi_fail": args.scalar_error,
+        "_pyffi_finish": after_call,
+        "_pyffi_result": result,
+        "_pyffi_late": ctx.registry.late,
+        "_pyffi_reraise": ctx.registry.reraise,
+        "_pyffi_promote": functools.partial(promote, ctx, name, len(tp.args)),
+    }
+    namespace.update((f"_pyffi_conv{k}", conv) for k, conv in enumerate(convs))
+    code = compile("\n".join(lines), ctx.registry.code_name, "exec")
+    exec(code, namespace)
+    return namespace[name]  # type: ignore[no-any-return]
+
+
+def after_call(c: Call) -> None:
+    """After the C call: write lists back, retire the call's own trampolines."""
+    for item in c:
+        if type(item) is tuple:
+            lst, buf, count = item
+            lst[:] = _unpack(buf, count)  # the same list object, C's values
+        elif type(item) is Callback:
+            item._retire("the call that received it returned")
