@@ -60,7 +60,7 @@ def python_entry_points(cdef: str) -> str:
     return "".join(lines)
 
 
-def preprocess(header: Path, cc: list[str]) -> str:
+def read_declarations(header: Path, cc: list[str]) -> str:
     """Return the declarations of ``header`` as cffi reads them."""
     cmd = [*cc, "-E", "-P", "-DPYFFI_CDEF", "-x", "c", str(header)]
     try:
@@ -144,7 +144,7 @@ def main(argv: list[str]) -> int:
     if not cc:
         raise SystemExit("cffi_build.py: empty C compiler command")
 
-    cdef = preprocess(args.header, cc)
+    cdef = read_declarations(args.header, cc)
     functions = function_names(cdef)
     check_names(cdef, functions)
 

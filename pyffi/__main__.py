@@ -1,21 +1,24 @@
-"""``python -m pyffi``: a tour of pyffi's examples through both backends.
+"""``python -m pyffi``: the command line (``python -m pyffi --help`` lists it).
 
-The backend is fixed when pyffi is imported, so each backend's tour runs in
-a child interpreter with ``PYFFI_BACKEND`` set.
+``tour`` (the default)
+    every example of the chapters with its result or its exception, through
+    both backends (the backend is fixed when pyffi is imported, so each runs in
+    a child interpreter with ``PYFFI_BACKEND`` set; ``--here`` runs this one's);
+``flags --cflags --libs`` / ``flags --rustflags``
+    what a C or Rust program needs to build against the embedding library
+    (``pyffi_embed.h``) and this Python::
 
-``python -m pyffi --cflags --libs`` prints instead what a C program needs to
-build against the embedding library (``pyffi_embed.h``) and this Python;
-``--rustflags`` prints the same for ``rustc``::
+        cc prog.c $(python -m pyffi flags --cflags --libs)
+        rustc prog.rs $(python -m pyffi flags --rustflags)
 
-    cc prog.c $(python -m pyffi --cflags --libs)
-    rustc prog.rs $(python -m pyffi --rustflags)
-
-``python -m pyffi stubs LIBRARY HEADER -o NAME.pyi`` writes type stubs for
-``pyffi.load(LIBRARY, HEADER)`` (see ``pyffi._loader._stubs``).
+    (``python -m pyffi --cflags --libs``, the older spelling, does the same);
+``stubs LIBRARY HEADER -o NAME.pyi``
+    type stubs for ``pyffi.load(LIBRARY, HEADER)`` (see ``pyffi._loader._stubs``).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -129,17 +132,7 @@ def print_flags(options: list[str]) -> int:
     return 0
 
 
-def stubs(argv: list[str]) -> int:
-    """``python -m pyffi stubs LIBRARY HEADER [options] -o OUT.pyi`` (``--help`` lists them)."""
-    import argparse
-
-    from ._core.errors import CompileError
-    from ._loader import load
-    from ._loader._stubs import stub_text
-
-    parser = argparse.ArgumentParser(
-        prog="python -m pyffi stubs", description="Write type stubs (.pyi) for pyffi.load()."
-    )
+def _stubs_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("library", help="the shared library: a path or a name (z, sqlite3)")
     parser.add_argument("header", help="its C header")
     parser.add_argument("-o", "--output", required=True, help="the .pyi file to write")
@@ -152,7 +145,14 @@ def stubs(argv: list[str]) -> int:
         default="abi",
         help='the load mode: "api" adds the static inline functions and macros it compiles',
     )
-    args = parser.parse_args(argv)
+
+
+def stubs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """``python -m pyffi stubs LIBRARY HEADER [options] -o OUT.pyi``."""
+    from ._core.errors import CompileError
+    from ._loader import load
+    from ._loader._stubs import stub_text
+
     defines = dict(d.split("=", 1) if "=" in d else (d, "1") for d in args.defines)
     owned = {}
     for item in args.owned:
@@ -181,21 +181,60 @@ def stubs(argv: list[str]) -> int:
     return 0
 
 
-def main() -> int:
-    if "--one" in sys.argv[1:]:
-        tour()
-        return 0
-    if sys.argv[1:2] == ["stubs"]:
-        return stubs(sys.argv[2:])
-    if sys.argv[1:]:
-        return print_flags(sys.argv[1:])
+def both_tours() -> int:
+    """The tour through each backend, each in a child interpreter."""
     status = 0
     for backend in ("api", "abi"):
         env = dict(os.environ, PYFFI_BACKEND=backend)
         sys.stdout.flush()
-        status |= subprocess.call([*_python_without_cwd(), "--one"], env=env)
+        status |= subprocess.call([*_python_without_cwd(), "tour", "--here"], env=env)
         print()
     return status
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: ``tour``, ``flags``, ``stubs``."""
+    top = argparse.ArgumentParser(
+        prog="python -m pyffi",
+        description="pyffi's command line: the tour, build flags for embedding, type stubs.",
+    )
+    words = top.add_subparsers(dest="command", metavar="{tour,flags,stubs}")
+    tour_p = words.add_parser("tour", help="every chapter example through both backends")
+    tour_p.add_argument(
+        "--here", action="store_true", help="only this interpreter's backend (PYFFI_BACKEND)"
+    )
+    flags_p = words.add_parser(
+        "flags", help="compiler and linker flags for a C or Rust program embedding Python"
+    )
+    for flag, what in (
+        ("--cflags", "the include directory of pyffi_embed.h"),
+        ("--libs", "libpyffi_embed and this Python's libpython"),
+        ("--rustflags", "the same for rustc"),
+    ):
+        flags_p.add_argument(flag, dest="flags", action="append_const", const=flag, help=what)
+    stubs_p = words.add_parser("stubs", help="type stubs (.pyi) for pyffi.load(LIBRARY, HEADER)")
+    _stubs_arguments(stubs_p)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["--one"]:  # the older spelling of "tour --here"
+        words = ["tour", "--here"]
+    if words and words[0].startswith("--") and words[0] not in ("--help",):
+        return print_flags(words)  # the older spelling: python -m pyffi --cflags --libs
+    top = parser()
+    args = top.parse_args(words or ["tour"])
+    if args.command == "tour":
+        if args.here:
+            tour()
+            return 0
+        return both_tours()
+    if args.command == "flags":
+        if not args.flags:
+            top.error("flags: give at least one of --cflags, --libs, --rustflags")
+        return print_flags(args.flags)
+    return stubs(args, top)
 
 
 if __name__ == "__main__":

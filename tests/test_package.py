@@ -166,3 +166,46 @@ def test_python_dash_m_pyffi_prints_the_tour_for_both_backends(tmp_path: Path) -
     assert shown("pyffi.get_unicode('憨')", "'批'") == 2
     assert shown("pyffi.to_uppercase('hello 古明地覺 straße')", "'HELLO 古明地覺 STRASSE'") == 2
     assert shown("pyffi.create_array(0)", "DivisionByZeroError: create_array: divisor is 0") == 2
+
+
+def _cli(*words: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *SAFE_PATH, "-m", "pyffi", *words],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=120,
+    )
+
+
+def test_the_command_line_lists_its_words() -> None:
+    done = _cli("--help")
+    assert done.returncode == 0, done.stderr
+    assert "{tour,flags,stubs}" in done.stdout
+    for word in ("tour", "flags", "stubs"):
+        sub = _cli(word, "--help")
+        assert sub.returncode == 0, sub.stderr
+        assert f"python -m pyffi {word}" in sub.stdout
+
+
+def test_an_unknown_word_is_an_error_naming_the_choices() -> None:
+    done = _cli("tuor")
+    assert done.returncode == 2
+    assert "invalid choice: 'tuor' (choose from 'tour', 'flags', 'stubs')" in done.stderr
+
+
+def test_flags_is_the_older_spelling_too() -> None:
+    new, old = _cli("flags", "--cflags", "--libs"), _cli("--cflags", "--libs")
+    assert new.returncode == old.returncode == 0, new.stderr + old.stderr
+    assert new.stdout == old.stdout
+    assert new.stdout.split()[0] == f"-I{pyffi.get_include()}"
+    empty = _cli("flags")
+    assert empty.returncode == 2
+    assert "give at least one of --cflags, --libs, --rustflags" in empty.stderr
+
+
+def test_tour_here_runs_this_interpreters_backend() -> None:
+    done = _cli("tour", "--here")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("backend:") == 1
