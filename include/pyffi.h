@@ -8,7 +8,7 @@
  * That is why the header keeps to what cffi can read: no inline functions,
  * no attributes in declarations, constants as enum values.
  *
- * Conventions (see shared/DESIGN.md):
+ * Conventions (see docs/design.rst):
  *  - every public name starts with `pyffi_` or `PYFFI_`;
  *  - fallible functions return a ::pyffi_status; outputs come first as `out`
  *    parameters and are written only on success. Exception: a fallible
@@ -25,99 +25,11 @@
 #ifndef PYFFI_H
 #define PYFFI_H
 
-#ifndef PYFFI_CDEF
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#endif
-
-#ifndef PYFFI_API
-#if defined(PYFFI_CDEF)
-#define PYFFI_API
-#elif defined(__GNUC__)
-#define PYFFI_API __attribute__((visibility("default")))
-#else
-#define PYFFI_API
-#endif
-#endif
+#include "pyffi_common.h"
 
 #if defined(__cplusplus) && !defined(PYFFI_CDEF)
 extern "C" {
 #endif
-
-/* ------------------------------------------------------------------------ */
-/* Version                                                                   */
-/* ------------------------------------------------------------------------ */
-
-/** The version of this header; pyffi_version_string() gives the library's. */
-enum {
-    PYFFI_VERSION_MAJOR = 0,
-    PYFFI_VERSION_MINOR = 1,
-    PYFFI_VERSION_PATCH = 0
-};
-
-/**
- * The library's version as "MAJOR.MINOR.PATCH".
- *
- * @return a static string, never NULL.
- * Ownership: static storage; do not free.
- */
-PYFFI_API const char *pyffi_version_string(void);
-
-/* ------------------------------------------------------------------------ */
-/* Status codes and error detail                                             */
-/* ------------------------------------------------------------------------ */
-
-/**
- * The one status table: X(NAME, VALUE, MESSAGE). Values are stable: a new
- * status is appended with the next free value, none is ever renumbered.
- */
-#define PYFFI_STATUS_MAP(X)                                                  \
-    X(OK, 0, "no error")                                                     \
-    X(NOMEM, 1, "out of memory")                                             \
-    X(INVALID_ARGUMENT, 2, "invalid argument")                               \
-    X(OVERFLOW, 3, "value out of range")                                     \
-    X(DIVISION_BY_ZERO, 4, "Division by zero")                               \
-    X(DOMAIN, 5, "argument outside the function's domain")                  \
-    X(UTF8, 6, "invalid UTF-8")                                              \
-    X(CALLBACK, 7, "a callback reported a failure")                          \
-    X(CSV, 8, "malformed CSV")                                               \
-    X(PYTHON, 9, "a Python exception was raised")
-
-#define PYFFI_STATUS_ENUM_(name, value, message) PYFFI_##name = value,
-/** Result of every fallible pyffi function; PYFFI_OK (0) means success. */
-typedef enum pyffi_status { PYFFI_STATUS_MAP(PYFFI_STATUS_ENUM_) } pyffi_status;
-#undef PYFFI_STATUS_ENUM_
-
-/**
- * The enumerator's name, e.g. "PYFFI_OVERFLOW".
- *
- * @return a static string; "PYFFI_UNKNOWN" for a value not in the table.
- * Ownership: static storage; do not free.
- */
-PYFFI_API const char *pyffi_status_name(pyffi_status status);
-
-/**
- * A generic one-line description of @p status, e.g. "value out of range".
- *
- * @return a static string; "unknown status" for a value not in the table.
- * Ownership: static storage; do not free.
- */
-PYFFI_API const char *pyffi_status_message(pyffi_status status);
-
-/**
- * The detailed message of the last failure on the calling thread, e.g.
- * "add: 2147483647 + 1 does not fit int32_t".
- *
- * Only meaningful right after a call returned a status other than PYFFI_OK:
- * the status, not the message, says whether a call failed.
- *
- * @return a NUL-terminated UTF-8 string, never NULL ("no error" before any
- *         failure on this thread).
- * Ownership: owned by the library, per thread; valid until the next pyffi
- * call on the same thread. Copy it to keep it.
- */
-PYFFI_API const char *pyffi_error_last(void);
 
 /* ------------------------------------------------------------------------ */
 /* Scalar results                                                            */
@@ -135,18 +47,6 @@ typedef struct pyffi_f32_result { pyffi_status status; float value; } pyffi_f32_
 typedef struct pyffi_f64_result { pyffi_status status; double value; } pyffi_f64_result;
 /** Result of a fallible function returning one char. */
 typedef struct pyffi_char_result { pyffi_status status; char value; } pyffi_char_result;
-
-/* ------------------------------------------------------------------------ */
-/* Owned memory                                                              */
-/* ------------------------------------------------------------------------ */
-
-/**
- * Release a string returned by pyffi (e.g. by pyffi_scalar_sum_string()).
- *
- * @param s the string; NULL is a no-op.
- * Ownership: takes @p s; it must come from pyffi and be released once.
- */
-PYFFI_API void pyffi_string_free(char *s);
 
 /* ------------------------------------------------------------------------ */
 /* Numbers                                                                   */

@@ -40,7 +40,7 @@
 #ifndef PYFFI_EMBED_H
 #define PYFFI_EMBED_H
 
-#include "pyffi.h"
+#include "pyffi_common.h"
 
 #if defined(__cplusplus) && !defined(PYFFI_CDEF)
 extern "C" {

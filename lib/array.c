@@ -1,6 +1,8 @@
 /* Arrays C allocates (length unknown to the caller in advance), and
  * key/value entries sorted by key. */
-#include "error.h"
+#include "pyffi.h"
+#include "common/error.h"
+#include "pages.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* Functions that call back through C function pointers. */
-#include "error.h"
+#include "pyffi.h"
+#include "common/error.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,8 @@
  * casing_data.h (generated from Unicode's data files by tools/gen_casing.py)
  * adds the unconditional multi-character mappings and the Cased and
  * Case_Ignorable properties that the Final_Sigma rule is written with. */
-#include "error.h"
+#include "pyffi.h"
+#include "common/error.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,6 @@
 /* Characters: single bytes and Unicode code points. */
-#include "error.h"
+#include "pyffi.h"
+#include "common/error.h"
 
 #include <inttypes.h>
 

@@ -13,7 +13,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "error.h"
+#include "pyffi.h"
+#include "common/error.h"
 
 #include <math.h>
 #include <pthread.h>

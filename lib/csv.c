@@ -13,7 +13,9 @@
  *    csv.reader (strict and lenient), and the chunk-end cases.
  * The text is checked as UTF-8 first, 16 ASCII bytes at a time.
  */
-#include "error.h"
+#include "pyffi.h"
+#include "common/error.h"
+#include "pages.h"
 #include "utf8.h"
 
 #include <stdlib.h>

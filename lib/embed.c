@@ -26,7 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "error.h"
+#include "common/error.h"
 #include "pyffi_embed.h"
 
 #if PY_VERSION_HEX < 0x030A0000

@@ -1,5 +1,6 @@
 /* Structs: a plain value struct and one that owns heap memory. */
-#include "error.h"
+#include "pyffi.h"
+#include "common/error.h"
 
 #include <math.h>
 #include <stdlib.h>

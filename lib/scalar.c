@@ -1,5 +1,6 @@
 /* Numbers: checked arithmetic on C's fixed-size types. */
-#include "error.h"
+#include "pyffi.h"
+#include "common/error.h"
 
 #include <float.h>
 #include <inttypes.h>

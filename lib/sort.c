@@ -14,7 +14,9 @@
  * between two barriers. Nothing is shared between calls. */
 #define _GNU_SOURCE /* sched_getaffinity */
 
-#include "error.h"
+#include "pyffi.h"
+#include "common/error.h"
+#include "pages.h"
 #include "sort_simd.h"
 
 #include <math.h>

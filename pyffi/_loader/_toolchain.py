@@ -255,7 +255,7 @@ def preprocess(
 ) -> Source:
     """Run ``cc -E -dD`` on ``header``; sort lines into the library's own and the system's."""
     text = _run(header, include_dirs, defines, cc, include)
-    system = _SystemFiles(system_files(cc), include_dirs, os.path.join(include, "pyffi.h"))
+    system = _SystemFiles(system_files(cc), include_dirs, include)
     return _Sorter(header, system).read(text)
 
 
@@ -291,8 +291,8 @@ def _run(
 
 
 class _SystemFiles:
-    """Which files are the system's: the probe's, pyffi.h, and libc-style directories
-    (never a file under one of the caller's include_dirs)."""
+    """Which files are the system's: the probe's, pyffi's own headers (``ours``, their
+    directory), and libc-style directories (never a file under the caller's include_dirs)."""
 
     def __init__(self, probed: frozenset[str], include_dirs: tuple[str, ...], ours: str) -> None:
         self.probed = probed
@@ -300,7 +300,7 @@ class _SystemFiles:
         self.ours = os.path.realpath(ours)
 
     def __contains__(self, path: str) -> bool:
-        if path in self.probed or path == self.ours:
+        if path in self.probed or os.path.dirname(path) == self.ours:
             return True
         if any(path.startswith(d + os.sep) for d in self.dirs):
             return False

@@ -1,8 +1,9 @@
-/* Private helpers shared by the core's files; never installed. */
+/* Private to pyffi's libraries (the chapters' core and the embedding library); never
+ * installed. */
 #ifndef PYFFI_LIB_ERROR_H
 #define PYFFI_LIB_ERROR_H
 
-#include "pyffi.h"
+#include "pyffi_common.h"
 
 /*
  * Record a formatted message for the calling thread and return @p status,
@@ -11,12 +12,5 @@
  */
 __attribute__((visibility("hidden"), format(printf, 2, 3)))
 pyffi_status pyffi__fail(pyffi_status status, const char *fmt, ...);
-
-/*
- * Ask the kernel to back the whole 2 MiB pages inside p[0..bytes) with huge
- * pages: far fewer page faults and TLB misses on big arrays. Advice only:
- * nothing changes where the kernel or the platform says no.
- */
-__attribute__((visibility("hidden"))) void pyffi__huge_pages(void *p, size_t bytes);
 
 #endif

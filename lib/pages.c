@@ -1,18 +1,12 @@
-/* Releasing what the library allocated: one allocator, one free. */
+/* Huge pages for the chapters' big arrays (sorts, CSV tables, created arrays). */
 #define _DEFAULT_SOURCE /* madvise */
 
-#include "error.h"
+#include "pages.h"
 
 #include <stdint.h>
-#include <stdlib.h>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-
-void pyffi_string_free(char *s)
-{
-    free(s);
-}
 
 void pyffi__huge_pages(void *p, size_t bytes)
 {

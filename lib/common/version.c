@@ -1,5 +1,5 @@
 /* The library's version, from the header's enum values. */
-#include "pyffi.h"
+#include "pyffi_common.h"
 
 #define PYFFI_STR_(x) #x
 #define PYFFI_XSTR_(x) PYFFI_STR_(x)
@@ -13,7 +13,7 @@
 _Static_assert(PYFFI_V_MAJOR == PYFFI_VERSION_MAJOR &&
                    PYFFI_V_MINOR == PYFFI_VERSION_MINOR &&
                    PYFFI_V_PATCH == PYFFI_VERSION_PATCH,
-               "lib/version.c disagrees with include/pyffi.h");
+               "lib/common/version.c disagrees with include/pyffi_common.h");
 
 const char *pyffi_version_string(void)
 {
