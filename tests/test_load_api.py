@@ -262,6 +262,7 @@ def test_no_cache_directory_still_builds(tmp_path: Path, monkeypatch: pytest.Mon
 REAL = ["zlib", "bzip2", "xz", "zstd", "lz4", "libyaml", "expat", "sqlite3", "libcurl"]
 
 
+@pytest.mark.real_library
 @pytest.mark.parametrize("name", REAL)
 def test_real_library_in_api_mode(name: str, tmp_path: Path) -> None:
     libname, hdr, kw, check, functions = LIBRARIES[name]
@@ -281,6 +282,7 @@ def test_real_library_in_api_mode(name: str, tmp_path: Path) -> None:
     assert got == want
 
 
+@pytest.mark.real_library
 def test_zlib_macros_deflate_init_and_inflate_init() -> None:
     z = pyffi.load("z", header("zlib.h"), mode="api")
     data = b"api mode " * 500
@@ -308,6 +310,7 @@ def test_zlib_macros_deflate_init_and_inflate_init() -> None:
         pyffi.load("z", header("zlib.h")).deflateInit
 
 
+@pytest.mark.real_library
 def test_jansson_inline_reference_counting() -> None:
     j = pyffi.load("jansson", header("jansson.h"), mode="api")
     obj = j.json_object()

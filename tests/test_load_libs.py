@@ -26,6 +26,9 @@ from support import SAFE_PATH
 
 import pyffi
 
+# Real system libraries: slow on a cold cache; scripts/test --quick leaves them out.
+pytestmark = pytest.mark.real_library
+
 MULTIARCH = subprocess.run(
     ["cc", "-print-multiarch"], capture_output=True, text=True, check=False
 ).stdout.strip()
