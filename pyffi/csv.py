@@ -199,7 +199,7 @@ def read_columns(
     are converted in C, with no Python object per cell. ``progress`` is as
     in :func:`read` (it reports the parsing).
 
-    >>> cols = pyffi.csv.read_columns(b"id,price,name\n1,2.5,ab\n2,4,cd\n")
+    >>> cols = pyffi.csv.read_columns(b"id,price,name\\n1,2.5,ab\\n2,4,cd\\n")
     >>> cols["id"].tolist(), cols["price"].tolist(), cols["name"]
     ([1, 2], [2.5, 4.0], ['ab', 'cd'])
     """

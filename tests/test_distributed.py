@@ -1,7 +1,7 @@
 """pyffi beyond one process: a directory of CSV files read in parallel on a dask cluster.
 
 The workers are processes, so what ``pyffi.csv.read_columns`` returns (Vectors and
-lists of str) travels back pickled. The README's "Beyond one machine" section shows
+lists of str) travels back pickled. The manual's "Beyond one machine" page (docs/beyond.md) shows
 the same code.
 """
 

@@ -29,6 +29,12 @@ def docstrings() -> dict[str, str]:
                     found[f"pyffi.{name}.{attr}"] = inspect.cleandoc(doc)
     found["pyffi.abi"] = pyffi.abi.__doc__ or ""
     found["pyffi.embed"] = pyffi.embed.__doc__ or ""
+    found["pyffi.csv"] = pyffi.csv.__doc__ or ""
+    for module in (pyffi.csv, pyffi.embed):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isroutine(obj):
+                found[f"{module.__name__}.{name}"] = inspect.getdoc(obj) or ""
     return {k: v for k, v in found.items() if ">>>" in v}
 
 

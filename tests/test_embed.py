@@ -87,6 +87,25 @@ def test_c_program_runs_code_imports_calls_and_catches(cc: str, tmp_path: Path) 
     assert f"imports from the embedded Python: {embed.library_path()}" in out
 
 
+def test_the_manuals_example_compiles_as_it_stands_and_runs(cc: str, tmp_path: Path) -> None:
+    # docs/embedding.md includes docs/examples/embed_json.c whole: built as the page says.
+    src = HERE.parent.parent / "docs" / "examples" / "embed_json.c"
+    prog = tmp_path / "embed_json"
+    subprocess.run(
+        [
+            *(cc, "-std=c99", "-Wall", "-Wextra", "-Werror", str(src), "-o", str(prog)),
+            *_flags("flags", "--cflags", "--libs"),
+        ],
+        check=True,
+        env=BUILD_ENV,
+    )
+    out = _run([str(prog)]).splitlines()
+    assert out[0] == '[1, "h\\u00e9"]'
+    assert out[1] == "ZeroDivisionError: division by zero"
+    assert out[2] == "Traceback (most recent call last):"
+    assert out[-1] == "ZeroDivisionError: division by zero"
+
+
 def test_eight_native_threads(cc: str, tmp_path: Path) -> None:
     prog = _build_c(cc, "test-embed-threads.c", tmp_path / "test-embed-threads")
     assert "8 threads x 2000 calls, 0 wrong" in _run([str(prog)])

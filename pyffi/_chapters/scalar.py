@@ -69,7 +69,7 @@ def add_isize(x: int) -> int:
 
 @result_call(lib.pyffi_scalar_add_one_f32)
 def add_f32(x: float) -> float:
-    """Return x + 1 computed in single precision; |x| beyond float's range raises OverflowError.
+    """Return x + 1 computed in single precision; abs(x) beyond float's range raises OverflowError.
 
     >>> pyffi.add_f32(3.14)
     4.140000343322754
