@@ -8,7 +8,7 @@
  * That is why the header keeps to what cffi can read: no inline functions,
  * no attributes in declarations, constants as enum values.
  *
- * Conventions (see docs/design.rst):
+ * Conventions (see docs/design.md):
  *  - every public name starts with `pyffi_` or `PYFFI_`;
  *  - fallible functions return a ::pyffi_status; outputs come first as `out`
  *    parameters and are written only on success. Exception: a fallible

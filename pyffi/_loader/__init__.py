@@ -103,7 +103,7 @@ def load(
         _refuse_skipped(decls)
     compiled = None
     if mode == "api":
-        compiled = _compile(path, decls, header, cdef, dirs, defines)
+        compiled = _compiled_library(path, decls, header, cdef, dirs, defines)
         if strict:  # what the extension calls is not skipped; what it refused is
             _refuse_skipped(compiled.decls)
     return Library(path, decls, owned=owned, callbacks=callbacks, compiled=compiled)
@@ -131,7 +131,7 @@ def _declarations(
     raise DeclarationError("load() needs the declarations: a header file or cdef text")
 
 
-def _compile(
+def _compiled_library(
     path: str | os.PathLike[str],
     decls: Declarations,
     header: str | os.PathLike[str] | None,

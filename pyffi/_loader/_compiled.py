@@ -175,7 +175,7 @@ def _blame(c_source: str, output: str) -> dict[str, str]:
     return blamed
 
 
-def _compile(
+def _run_compiler(
     cc: str, c_file: Path, out: Path, lib_path: str, include_dirs: list[str], defines: list[str]
 ) -> subprocess.CompletedProcess[str]:
 
@@ -369,7 +369,7 @@ def _build_module(
             full = source + "".join(f"#undef {n}\n" for n in undef)
             private.make_c_source(ffi, name, full, str(c_file))
             out = Path(tmp) / so.name
-            done = _compile(cc, c_file, out, lib_path, include_dirs, flags)
+            done = _run_compiler(cc, c_file, out, lib_path, include_dirs, flags)
             if done.returncode == 0 and out.is_file():
                 break
             blamed = _blame(c_file.read_text(encoding="utf-8"), done.stderr)
