@@ -18,6 +18,7 @@ from cffi import model
 from . import _cffi_private as private
 from ._args import Arguments, Call
 from ._context import Context
+from ._fastpaths import Case, cases
 from ._lifetimes import Callback
 from ._results import result_converter
 from ._variadic import promote
@@ -35,32 +36,26 @@ def make_wrapper(
     convs = [args.converter(i, a) for i, a in enumerate(tp.args)]
     result = result_converter(ctx, name, tp.result)
     # One generated function per C function: fixed parameters (Python's
-    # own argument-count errors), each converter called directly. Locals
-    # carry a _pyffi_ prefix so no C parameter name can shadow them.
+    # own argument-count errors), each parameter's fast cases inline, then its
+    # converter. Locals carry a _pyffi_ prefix so no C parameter name can shadow them.
     params = list(names)
     if tp.ellipsis:
         params.append("*_pyffi_va")
     lines = [f"def {name}({', '.join(params)}):"]
+    namespace: dict[str, Any] = {}
     marshal = any(conv is not None for conv in convs) or tp.ellipsis
     if marshal:
-        lines.append("    _pyffi_c = []")
+        lines.append("    _pyffi_c = None")  # the per-call list, made when a converter needs it
     cargs = []
     for k, (conv, pname) in enumerate(zip(convs, names)):
         if conv is None:
             cargs.append(pname)
             continue
-        needs = getattr(conv, "needs", None)
-        if needs is not None:  # a callback tied to a handle: the slot's key first
-            handle, enums = needs
-            extra = [names[handle], *(names[e] for e in enums)]
-            lines.append(f"    _pyffi_k{k} = [{', '.join(extra)}]")
-            lines.append(f"    _pyffi_a{k} = _pyffi_conv{k}({pname}, _pyffi_k{k})")
-            lines.append(f"    _pyffi_c += _pyffi_k{k}[{len(extra)}:]")
-        else:
-            lines.append(f"    _pyffi_a{k} = _pyffi_conv{k}({pname}, _pyffi_c)")
+        lines += _argument_lines(k, pname, conv, names, cases(ctx.ffi, tp.args[k]), namespace)
         cargs.append(f"_pyffi_a{k}")
     if tp.ellipsis:
         lead = ", ".join(names)
+        lines.append(_NEW_CALL)
         lines.append(
             f"    _pyffi_v = _pyffi_promote(_pyffi_va, _pyffi_c, ({lead}{',' if lead else ''}))"
         )
@@ -79,19 +74,79 @@ def make_wrapper(
     lines.append(
         "    return _pyffi_value" if result is None else "    return _pyffi_result(_pyffi_value)"
     )
-    namespace: dict[str, Any] = {
-        "_pyffi_raw": raw,
-        "_pyffi_fail": args.scalar_error,
-        "_pyffi_finish": after_call,
-        "_pyffi_result": result,
-        "_pyffi_late": ctx.registry.late,
-        "_pyffi_reraise": ctx.registry.reraise,
-        "_pyffi_promote": functools.partial(promote, ctx, name, len(tp.args)),
-    }
+    namespace.update(
+        {
+            "_pyffi_raw": raw,
+            "_pyffi_fail": args.scalar_error,
+            "_pyffi_finish": after_call,
+            "_pyffi_result": result,
+            "_pyffi_late": ctx.registry.late,
+            "_pyffi_reraise": ctx.registry.reraise,
+            "_pyffi_promote": functools.partial(promote, ctx, name, len(tp.args)),
+            "_pyffi_MISS": _MISS,
+        }
+    )
     namespace.update((f"_pyffi_conv{k}", conv) for k, conv in enumerate(convs))
     code = compile("\n".join(lines), ctx.registry.code_name, "exec")
     exec(code, namespace)
     return namespace[name]  # type: ignore[no-any-return]
+
+
+_NEW_CALL = "    if _pyffi_c is None:\n        _pyffi_c = []"
+_MISS = object()  # no fast case took the argument
+
+
+def _argument_lines(
+    k: int,
+    pname: str,
+    conv: Any,
+    names: list[str],
+    fast: list[Case],
+    namespace: dict[str, Any],
+) -> list[str]:
+    """The lines that set ``_pyffi_a{k}`` from argument ``pname``: fast cases, then the
+    converter (``_pyffi_conv{k}``) for whatever they did not take."""
+    out = f"_pyffi_a{k}"
+    needs = getattr(conv, "needs", None)
+    if needs is not None:  # a callback tied to a handle: the slot's key first
+        handle, enums = needs
+        extra = [names[handle], *(names[e] for e in enums)]
+        return [
+            _NEW_CALL,
+            f"    _pyffi_k{k} = [{', '.join(extra)}]",
+            f"    {out} = _pyffi_conv{k}({pname}, _pyffi_k{k})",
+            f"    _pyffi_c += _pyffi_k{k}[{len(extra)}:]",
+        ]
+    lines = []
+    if fast:
+        lines.append(f"    {out} = _pyffi_MISS")
+    for n, case in enumerate(fast):
+        prefix = f"_pyffi_f{k}_"
+        namespace.update((prefix + key, value) for key, value in case.consts.items())
+        cond = case.cond.format(x=pname, c=prefix)
+        expr = case.expr.format(x=pname, c=prefix)
+        lines.append(f"    {'if' if n == 0 else 'elif'} {cond}:")
+        if case.keep:  # a struct by value: its box lives as long as the call
+            body = [f"_pyffi_b{k} = {expr}", f"{out} = _pyffi_b{k}[0]"]
+        else:
+            body = [f"{out} = {expr}"]
+        if case.safe:
+            lines += [f"        {line}" for line in body]
+        else:  # what the fast expression refuses, the converter takes (or names)
+            lines.append("        try:")
+            lines += [f"            {line}" for line in body]
+            lines += ["        except Exception:", "            pass"]
+    if fast:
+        lines.append(f"    if {out} is _pyffi_MISS:")
+        indent = "        "
+    else:
+        indent = "    "
+    lines += [
+        f"{indent}if _pyffi_c is None:",
+        f"{indent}    _pyffi_c = []",
+        f"{indent}{out} = _pyffi_conv{k}({pname}, _pyffi_c)",
+    ]
+    return lines
 
 
 def after_call(c: Call) -> None:
