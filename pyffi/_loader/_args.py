@@ -63,12 +63,13 @@ class Arguments:
         )
 
     def scalar_error(self, args: tuple[Any, ...], exc: Exception) -> Exception:
-        """Which primitive argument cffi refused, and why."""
+        """Which primitive (or enum) argument cffi refused, and why: the same words in
+        both modes (cffi's own spell an enum differently in ABI and API mode)."""
         ffi = self.ffi
         for i, (tp, value) in enumerate(zip(self.tp.args, args)):
-            if not isinstance(tp, model.PrimitiveType):
+            if not isinstance(tp, (model.PrimitiveType, model.EnumType)):
                 continue
-            ctype = ffi.typeof(tp.name + " *")
+            ctype = ffi.typeof(tp.get_c_name() + " *")
             try:
                 if value is None:
                     raise TypeError
@@ -86,7 +87,8 @@ class Arguments:
                 return self.type_error(i, tp, value, kind)
             except OverflowError:
                 return OutOfRangeError(
-                    f"{self.name}() argument '{self.names[i]}' = {value!r} does not fit {tp.name}",
+                    f"{self.name}() argument '{self.names[i]}' = {value!r} does not fit "
+                    f"{c_name(tp)}",
                     None,
                 )
         return exc

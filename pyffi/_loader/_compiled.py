@@ -44,29 +44,44 @@ from .._core.paths import get_include
 from . import _cache
 from . import _cffi_private as private
 from ._model import Declarations
+from ._native import Native, generate
 from ._toolchain import compiler_id
 
 __all__ = ["Compiled", "compile_library"]
 
 #: -O1: each wrapper is one call, so optimising harder only costs build time
 #: (libgit2's 900 functions: 6 s at -O0, 13.5 s at -O1, 16 s at -O2).
-FLAGS = ("-shared", "-fPIC", "-O1", "-g0", "-Wno-deprecated-declarations")
+#: -D_CFFI_NO_LIMITED_API: the compiled wrappers (``_native``) use the full C API (fast
+#: calls, buffers); the module is built for one Python anyway (EXT_SUFFIX).
+FLAGS = (
+    "-shared",
+    "-fPIC",
+    "-O1",
+    "-g0",
+    "-Wno-deprecated-declarations",
+    "-D_CFFI_NO_LIMITED_API",
+)
 
-_ENTITY = re.compile(r"^(?:\w[^\n;(]*?[ *])?_cffi_(d|f|const|var|checkfld|check)_(\w+)\(", re.M)
+_ENTITY = re.compile(
+    r"^(?:\w[^\n;(]*?[ *])?(?:_cffi_(d|f|const|var|checkfld|check)|_pyffi_(w))_(\w+)\(", re.M
+)
 _ERROR = re.compile(r"^[^\n:]*\.c:(\d+):(?:\d+:)? (?:fatal )?error: (.*)$", re.M)
 
-_loaded: dict[str, tuple[Any, Any]] = {}  # module name -> (ffi, lib): one import per process
+_loaded: dict[str, tuple[Any, Any, Any]] = {}  # name -> (ffi, lib, native): one import a process
 _loaded_lock = threading.Lock()
 
 
 @dataclasses.dataclass
 class Compiled:
-    """The compiled extension of a Library: its ffi, its lib and what it left out."""
+    """The compiled extension of a Library: its ffi, its lib, what it left out, and its
+    compiled wrappers (``_native``: the module and name -> (index, C types))."""
 
     ffi: Any
     lib: Any
     path: str  # the shared library's real path
     decls: Declarations  # without what the extension does not hold
+    native: Any = None
+    wrappers: dict[str, tuple[int, list[str]]] = dataclasses.field(default_factory=dict)
 
 
 # The library ---------------------------------------------------------------------------
@@ -154,12 +169,14 @@ def _entities(c_source: str) -> list[tuple[int, str, str]]:
     """(first line, kind, name) of each function of cffi's generated source."""
     found = []
     for m in _ENTITY.finditer(c_source):
-        found.append((c_source.count("\n", 0, m.start()) + 1, m.group(1), m.group(2)))
+        kind = m.group(1) or m.group(2)
+        found.append((c_source.count("\n", 0, m.start()) + 1, kind, m.group(3)))
     return found
 
 
 def _blame(c_source: str, output: str) -> dict[str, str]:
-    """name -> the first compiler error inside that name's generated function."""
+    """name -> the first compiler error inside that name's generated function (a compiled
+    wrapper's name prefixed ``<native>``: only the wrapper goes)."""
     spans = _entities(c_source)
     blamed: dict[str, str] = {}
     for m in _ERROR.finditer(output):
@@ -169,9 +186,9 @@ def _blame(c_source: str, output: str) -> dict[str, str]:
             if start > line:
                 break
             owner = (kind, name)
-        if owner is None or owner[0] not in ("d", "f", "const", "var"):
+        if owner is None or owner[0] not in ("d", "f", "const", "var", "w"):
             return {}  # a struct check or the header itself: nothing to drop
-        blamed.setdefault(owner[1], message)
+        blamed.setdefault(("<native>" if owner[0] == "w" else "") + owner[1], message)
     return blamed
 
 
@@ -214,17 +231,24 @@ def _cache_dir() -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix="pyffi-api-")), True
 
 
-def _import(name: str, so: Path) -> tuple[Any, Any]:
+def _import(name: str, so: Path) -> tuple[Any, Any, Any]:
+    """(ffi, lib, the compiled wrappers' module) of the extension, once per process."""
     with _loaded_lock:
         if name in _loaded:
             return _loaded[name]
-        loader = importlib.machinery.ExtensionFileLoader(name, str(so))
-        spec = importlib.util.spec_from_file_location(name, so, loader=loader)
-        assert spec is not None
-        module = importlib.util.module_from_spec(spec)
-        loader.exec_module(module)
-        _loaded[name] = (module.ffi, module.lib)
+        module = _load_extension(name, so)
+        native = _load_extension(f"{name}_native", so)  # the same file, a second init
+        _loaded[name] = (module.ffi, module.lib, native)
         return _loaded[name]
+
+
+def _load_extension(name: str, so: Path) -> Any:
+    loader = importlib.machinery.ExtensionFileLoader(name, str(so))
+    spec = importlib.util.spec_from_file_location(name, so, loader=loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
 
 
 def compile_library(
@@ -281,12 +305,13 @@ def compile_library(
                     flags,
                 )
             dropped = json.loads(meta.read_text(encoding="utf-8"))
-            ffi, lib = _import(name, so)
+            ffi, lib, native = _import(name, so)
             _prune(where, ident, name)
     finally:
         if temporary:
             shutil.rmtree(where, ignore_errors=True)
-    return Compiled(ffi, lib, lib_path, _trimmed(decls, dropped, lib, ffi))
+    wrappers = Native.from_json(dropped["native"]).functions
+    return Compiled(ffi, lib, lib_path, _trimmed(decls, dropped, lib, ffi), native, wrappers)
 
 
 def _module_name(
@@ -359,6 +384,7 @@ def _build_module(
     flags: list[str],
 ) -> None:
     dropped: dict[str, str] = {}
+    no_wrapper: set[str] = set()  # compiled wrappers the compiler refused: the Python one
     with tempfile.TemporaryDirectory(dir=so.parent, prefix=f".{name}.") as tmp:
         for _attempt in range(4):
             text, consts = _cdef_text(prefix, decls, set(dropped), unexported)
@@ -368,6 +394,16 @@ def _build_module(
             c_file = Path(tmp) / f"{name}.c"
             full = source + "".join(f"#undef {n}\n" for n in undef)
             private.make_c_source(ffi, name, full, str(c_file))
+            callable_ = [*decls.functions, *decls.api_only]
+            skip = set(dropped) | unexported | no_wrapper
+            functions = {
+                n: private.function_type(ffi, n)
+                for n in callable_
+                if n not in skip and f"function {n}" in private.declarations(ffi)
+            }
+            code, native = generate(ffi, functions, f"{name}_native")
+            with open(c_file, "a", encoding="utf-8") as f:
+                f.write(code)
             out = Path(tmp) / so.name
             done = _run_compiler(cc, c_file, out, lib_path, include_dirs, flags)
             if done.returncode == 0 and out.is_file():
@@ -379,11 +415,17 @@ def _build_module(
                     f'mode="api": the C compiler failed on the extension for {lib_path}:\n{tail}'
                 )
             for n, message in blamed.items():
-                dropped[n] = message
+                if n.startswith("<native>"):
+                    no_wrapper.add(n[len("<native>") :])
+                else:
+                    dropped[n] = message
         else:  # pragma: no cover - the loop breaks or raises
             raise AssertionError
         meta_tmp = Path(tmp) / "meta.json"
-        meta_tmp.write_text(json.dumps({"dropped": dropped, "constants": consts}), encoding="utf-8")
+        meta_tmp.write_text(
+            json.dumps({"dropped": dropped, "constants": consts, "native": native.to_json()}),
+            encoding="utf-8",
+        )
         os.replace(meta_tmp, meta)
         os.replace(out, so)
 

@@ -82,6 +82,8 @@ class Library:
         model_ffi.cdef(SLICE_CDEF)
         self._model = model_ffi
         self._declared: set[int] = set()
+        self._native: Any = None
+        self._wrappers: dict[str, tuple[int, list[str]]] = {}
         if compiled is None:
             self.mode = "abi"
             self._ffi: Any = model_ffi
@@ -92,6 +94,8 @@ class Library:
             decls = compiled.decls
             self._ffi, self._raw, self.path = compiled.ffi, compiled.lib, compiled.path
             self._callable = {**decls.functions, **decls.api_only}
+            if _layout_checked(compiled.native, compiled.ffi):
+                self._native, self._wrappers = compiled.native, compiled.wrappers
         ffi = self._ffi
         self._decls = decls
         self._registry = Registry(ffi, self.path, f"<pyffi.load {self.path}>")
@@ -166,6 +170,23 @@ class Library:
                     f"before ({exc}); remove the cache entry (PYFFI_CACHE_DIR)"
                 ) from None
             self._declared.update(order)
+
+    def _compiled_wrapper(self, name: str, slow: Callable[..., Any]) -> Callable[..., Any]:
+        """mode="api": the function's compiled wrapper, falling back on ``slow`` (the Python
+        wrapper) for what it does not take; ``slow`` itself where there is none."""
+        found = self._wrappers.get(name)
+        if found is None or name in self._owned or self._native is None:
+            return slow
+        index, ctypes_ = found
+        self._declare(self._callable[name])
+        try:
+            ctypes_objs = [self._ffi.typeof(c) for c in ctypes_]
+        except (cffi.CDefError, cffi.FFIError, TypeError):
+            return slow
+        bound: Callable[..., Any] = self._native.bind(
+            index, (slow, self._registry.state, *ctypes_objs)
+        )
+        return bound
 
     def _type_of(self, func: str) -> model.FunctionPtrType:
         self._declare(self._callable[func])
@@ -294,6 +315,7 @@ class Library:
             text = d.units[self._callable[name]]
             names = param_names(text, name, len(tp.args))
             fn = make_wrapper(self._context, name, tp, raw_fn, names)
+            fn = self._compiled_wrapper(name, fn)
             self.__dict__[name] = fn  # the next lookups skip __getattr__
             return fn
         if name in d.aliases:
@@ -325,6 +347,20 @@ class Library:
             f"<pyffi.Library {self.path!r} ({self.mode}): {len(self._callable)} functions, "
             f"{len(d.constants)} constants>"
         )
+
+
+_layouts: dict[int, bool] = {}
+
+
+def _layout_checked(native: Any, ffi: Any) -> bool:
+    """Whether the compiled wrappers may read cffi's cdata (checked once per module)."""
+    if native is None:
+        return False
+    key = id(native)
+    if key not in _layouts:
+        probe = ffi.cast("void *", 0x5EED0)
+        _layouts[key] = bool(native.check_layout(probe, ffi.typeof(probe), 0x5EED0, ffi.CData))
+    return _layouts[key]
 
 
 def context_of(lib: Library) -> Context:

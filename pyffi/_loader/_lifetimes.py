@@ -96,6 +96,7 @@ class Callback:
         kinds: list[str],
     ) -> None:
         ffi = registry.ffi
+        registry.state["trampolines"] = True
         self._registry, self.fn, self.ctype, self.where = registry, fn, ctype, where
         self._auto = True  # made by pyffi for a call (Library.callback's are the user's)
         box: list[Any] = [fn]
@@ -170,6 +171,9 @@ class Registry:
         self.kept: dict[Any, Callback] = {}
         self.warned_at = WARN_AT
         self.late: dict[int, BaseException] = {}  # thread -> the exception its call raises
+        # Not empty once the Library made a trampoline: from then on every call may run
+        # Python code, and goes through a Python wrapper that takes its exceptions.
+        self.state: dict[str, bool] = {}
         self.retired: collections.deque[Callback] = collections.deque(maxlen=RETIRED)
 
     def failed(self, exc: BaseException) -> None:
