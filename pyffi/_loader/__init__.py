@@ -10,9 +10,10 @@ The modules, in the order a header travels through them:
 - ``_compiled``: mode="api", the declarations compiled into an extension;
 - ``_library``: the Library, declaring to cffi lazily; it hands its
   collaborators one ``_context.Context``;
-- marshalling: ``_args`` (argument converters), ``_results``, ``_wrapper``
-  (the generated function), ``_variadic``, ``_lifetimes`` (callbacks C keeps),
-  ``_numbers`` (the C number types);
+- marshalling: ``_args`` (argument converters), ``_fastpaths`` (the exact-type
+  cases tried first), ``_results``, ``_wrapper`` (the generated function),
+  ``_native`` (mode="api": compiled wrappers), ``_variadic``, ``_lifetimes``
+  (callbacks C keeps), ``_numbers`` (the C number types);
 - ``_stubs``: ``.pyi`` stubs of a Library;
 - ``_cffi_private``: the one module touching cffi's private attributes.
 """

@@ -117,7 +117,7 @@ class Arguments:
             return self.struct_converter(i, tp, tp, by_value=True)
         if isinstance(tp, model.FunctionPtrType):
             return self.callback_converter(i, tp)
-        ctype = ffi.typeof(c_name(tp))
+        ctype = private.ctype(ffi, tp)
 
         def passthrough(value: Any, call: Call) -> Any:
             if isinstance(value, ffi.CData) and ffi.typeof(value) is ctype:
@@ -408,7 +408,7 @@ class Arguments:
         self, i: int, tp: Any, struct: Any, *, by_value: bool
     ) -> Callable[[Any, Call], Any]:
         ffi = self.ffi
-        ctype = ffi.typeof(c_name(struct) + " *")
+        ctype = private.ctype(ffi, model.PointerType(struct))
 
         def convert(value: Any, call: Call) -> Any:
             if isinstance(value, ffi.CData):  # a struct by value: passed as it is
@@ -444,7 +444,7 @@ class Arguments:
 
     def callback_converter(self, i: int, tp: Any) -> Callable[[Any, Call], Any]:
         ffi = self.ffi
-        ctype = ffi.typeof(c_name(tp))
+        ctype = private.ctype(ffi, tp)
         kinds = callback_kinds(tp)
         mode, handle, enums = policy(self.name, self.tp, i, self.ctx.callback_modes)
         where = f"{self.name}() argument '{self.names[i]}'"

@@ -11,6 +11,8 @@ each accessor.
 
 from __future__ import annotations
 
+import re
+import threading
 from typing import Any
 
 import cffi
@@ -20,10 +22,14 @@ __all__ = [
     "CHECKED",
     "backend",
     "c_name",
+    "ctype",
     "declarations",
     "function_type",
     "int_constants",
+    "lean_parsing",
+    "load_function",
     "make_c_source",
+    "open_backend_library",
     "restore",
     "snapshot",
     "type_text",
@@ -63,6 +69,64 @@ def type_text(tp: model.BaseTypeByIdentity) -> str:
     """A model type spelt as declared, ``const`` kept (``const char *``)."""
     text: str = tp._get_c_name()  # type: ignore[attr-defined]
     return text
+
+
+def ctype(ffi: Any, tp: model.BaseTypeByIdentity) -> Any:
+    """The cffi ctype of model type ``tp``: made from the model by a parsing FFI (no C
+    text parsed again), looked up by name in a compiled one (its own C-level parser)."""
+    get = getattr(ffi, "_get_cached_btype", None)
+    if get is None:
+        return ffi.typeof(tp.get_c_name())
+    with ffi._lock:  # cffi asserts its own lock is held
+        return get(tp)
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def lean_parsing(ffi: cffi.FFI) -> cffi.FFI:
+    """Make each ``cdef`` and ``typeof`` of ``ffi`` cost what its own text costs.
+
+    Before every parse, cffi's parser writes ``typedef int NAME;`` for every
+    typedef it knows (pycparser must know which words are types), so a parse
+    grows with everything declared before it: declaring a large header function
+    by function is quadratic. Only the names that occur in the text can change
+    how it parses; the parser is shown just those, for that parse.
+    """
+    parser = ffi._parser  # type: ignore[attr-defined]
+    full_parse = parser._parse
+    lock = threading.Lock()  # a parse of one thread never sees another's lean view
+
+    def parse(csource: str) -> Any:
+        with lock:
+            known = parser._declarations
+            shown = {}
+            for word in set(_WORD.findall(csource)):
+                key = "typedef " + word
+                if key in known:
+                    shown[key] = known[key]
+            parser._declarations = shown
+            try:
+                return full_parse(csource)
+            finally:
+                parser._declarations = known
+
+    parser._parse = parse
+    return ffi
+
+
+def open_backend_library(ffi: cffi.FFI, name: str) -> Any:
+    """``_cffi_backend``'s handle of the library ``ffi.dlopen(name)`` opens (the same
+    search), to load functions without ``dlopen``'s accessor table, which cffi rebuilds
+    from every declaration at each new name (quadratic over a large header)."""
+    from cffi import api
+
+    return api._load_backend_lib(ffi._backend, name, 0)  # type: ignore[attr-defined]
+
+
+def load_function(ffi: cffi.FFI, backendlib: Any, name: str, tp: Any) -> Any:
+    """The C function ``name`` of model type ``tp`` (AttributeError if not exported)."""
+    return backendlib.load_function(ctype(ffi, tp), name)
 
 
 def snapshot(ffi: cffi.FFI) -> tuple[Any, ...]:

@@ -19,7 +19,6 @@ from cffi import model
 
 from .._core.slices import SLICES
 from . import _cffi_private as private
-from ._cffi_private import c_name
 from ._numbers import BYTES
 
 __all__ = ["Case", "cases"]
@@ -61,7 +60,7 @@ def cases(ffi: Any, tp: Any) -> list[Case]:
     if isinstance(tp, model.PointerType):
         return _pointer_cases(ffi, tp)
     if isinstance(tp, model.StructType) and tp.fldnames is not None and tp.name not in SLICES:
-        box = ffi.typeof(c_name(tp) + " *")
+        box = private.ctype(ffi, model.PointerType(tp))
         return [
             _cdata(ffi),
             Case(
@@ -79,7 +78,7 @@ def _pointer_cases(ffi: Any, tp: Any) -> list[Case]:
     if isinstance(item, model.StructType) and item.name in SLICES:
         return []  # the slice converters have their own fast paths
     if isinstance(item, model.PrimitiveType) and item.name in BYTES:
-        return _byte_cases(ffi, c_name(item), const)
+        return _byte_cases(ffi, private.ctype(ffi, model.ArrayType(item, None)), const)
     if isinstance(item, model.PrimitiveType):
         if not const:
             return [_null(ffi)]  # a list gets C's changes written back: the general path
@@ -88,7 +87,7 @@ def _pointer_cases(ffi: Any, tp: Any) -> list[Case]:
             Case(
                 "type({x}) is list or type({x}) is tuple",
                 "{c}newp({c}arr, {x})",
-                {"newp": _newp, "arr": ffi.typeof(f"{c_name(item)}[]")},
+                {"newp": _newp, "arr": private.ctype(ffi, model.ArrayType(item, None))},
             ),
         ]
     if isinstance(item, model.StructType) and item.fldnames is not None:
@@ -98,15 +97,16 @@ def _pointer_cases(ffi: Any, tp: Any) -> list[Case]:
             Case(
                 "type({x}) is dict or type({x}) is tuple",
                 "{c}newp({c}box, {x})",
-                {"newp": _newp, "box": ffi.typeof(c_name(tp))},
+                {"newp": _newp, "box": private.ctype(ffi, tp)},
             ),
         ]
     if isinstance(item, model.VoidType):
-        found = [_null(ffi), _cdata(ffi), _buffer_case(ffi, "char[]", "bytearray", const)]
+        chars = ffi.typeof("char[]")
+        found = [_null(ffi), _cdata(ffi), _buffer_case(chars, "bytearray", const)]
         if const:
-            found.append(_buffer_case(ffi, "char[]", "bytes", const))
+            found.append(_buffer_case(chars, "bytes", const))
         return found
-    ctype = ffi.typeof(c_name(tp))
+    ctype = private.ctype(ffi, tp)
     return [
         _null(ffi),
         Case(
@@ -118,19 +118,19 @@ def _pointer_cases(ffi: Any, tp: Any) -> list[Case]:
     ]
 
 
-def _byte_cases(ffi: Any, item: str, const: bool) -> list[Case]:
+def _byte_cases(ffi: Any, array: Any, const: bool) -> list[Case]:
     """``char *`` and the other 1-byte pointers: cffi takes bytes for them as they are."""
     found = []
     if const:  # C may not write: the bytes' own buffer, zero-copy, and the str's UTF-8
         found.append(Case("type({x}) is bytes", "{x}", safe=True))
         found.append(Case('type({x}) is str and "\\x00" not in {x}', "{x}.encode()"))
-    return [*found, _buffer_case(ffi, f"{item}[]", "bytearray", const), _null(ffi)]
+    return [*found, _buffer_case(array, "bytearray", const), _null(ffi)]
 
 
-def _buffer_case(ffi: Any, array: str, kind: str, const: bool) -> Case:
+def _buffer_case(array: Any, kind: str, const: bool) -> Case:
     writable = "False" if const else "True"
     return Case(
         f"type({{x}}) is {kind}",
         f"{{c}}from_buffer({{c}}arr, {{x}}, {writable})",
-        {"from_buffer": _from_buffer, "arr": ffi.typeof(array)},
+        {"from_buffer": _from_buffer, "arr": array},
     )

@@ -78,7 +78,7 @@ class Library:
         # _model: cffi's parser, declared lazily, for the C types the marshalling
         # reads; _ffi and _raw make and call. In ABI mode one FFI is both; in API
         # mode _ffi and _raw are the compiled extension's, which holds everything.
-        model_ffi = cffi.FFI()
+        model_ffi = private.lean_parsing(cffi.FFI())
         model_ffi.cdef(SLICE_CDEF)
         self._model = model_ffi
         self._declared: set[int] = set()
@@ -88,6 +88,7 @@ class Library:
             self.mode = "abi"
             self._ffi: Any = model_ffi
             self._raw, self.path = open_library(model_ffi, path)
+            self._backendlib = private.open_backend_library(model_ffi, self.path)
             self._callable = decls.functions
         else:
             self.mode = "api"
@@ -194,6 +195,9 @@ class Library:
 
     def _function(self, func: str) -> Any:
         self._declare(self._callable[func])
+        if self.mode == "abi":  # straight from the library: no accessor table to rebuild
+            tp = self._type_of(func)
+            return private.load_function(self._ffi, self._backendlib, func, tp)
         return getattr(self._raw, func)
 
     def _need_types(self, text: str) -> None:

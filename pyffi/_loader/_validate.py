@@ -137,7 +137,7 @@ class _Checker:
 
     def __init__(self, units: list[Unit], prefix: str, chosen: _Selection) -> None:
         self.units, self.chosen = units, chosen
-        self.probe = cffi.FFI()
+        self.probe = private.lean_parsing(cffi.FFI())
         self.probe.cdef(prefix)
         self.texts: dict[int, str] = {k: units[k].text for k in chosen.keep}
         self.final: list[int] = []

@@ -10,6 +10,8 @@ callback's exception re-raised, the result converted. Locals carry a
 from __future__ import annotations
 
 import functools
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -38,10 +40,13 @@ def make_wrapper(
     # One generated function per C function: fixed parameters (Python's
     # own argument-count errors), each parameter's fast cases inline, then its
     # converter. Locals carry a _pyffi_ prefix so no C parameter name can shadow them.
+    # The text names the parameters _pyffi_p0, _pyffi_p1...: functions of the same
+    # shape share one compiled code object, renamed to their own names.
+    real, names = names, [f"_pyffi_p{k}" for k in range(len(names))]
     params = list(names)
     if tp.ellipsis:
         params.append("*_pyffi_va")
-    lines = [f"def {name}({', '.join(params)}):"]
+    lines = [f"def _pyffi_fn({', '.join(params)}):"]
     namespace: dict[str, Any] = {}
     marshal = any(conv is not None for conv in convs) or tp.ellipsis
     if marshal:
@@ -87,9 +92,23 @@ def make_wrapper(
         }
     )
     namespace.update((f"_pyffi_conv{k}", conv) for k, conv in enumerate(convs))
-    code = compile("\n".join(lines), ctx.registry.code_name, "exec")
-    exec(code, namespace)
-    return namespace[name]  # type: ignore[no-any-return]
+    code = _shape("\n".join(lines))
+    varnames = (*real, *code.co_varnames[len(real) :])
+    code = code.replace(co_varnames=varnames, co_name=name, co_filename=ctx.registry.code_name)
+    if sys.version_info >= (3, 11):
+        code = code.replace(co_qualname=name)
+    fn = types.FunctionType(code, namespace, name)
+    fn.__qualname__ = name
+    return fn
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape(text: str) -> types.CodeType:
+    """The code object of a generated function's text, compiled once per shape."""
+    namespace: dict[str, Any] = {}
+    exec(compile(text, "<pyffi.load>", "exec"), namespace)
+    code: types.CodeType = namespace["_pyffi_fn"].__code__
+    return code
 
 
 _NEW_CALL = "    if _pyffi_c is None:\n        _pyffi_c = []"
