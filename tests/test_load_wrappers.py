@@ -147,7 +147,21 @@ CALLS = {
     ],
     "kv_bytelen": [(b"\x01\x02", 2), (bytearray(b"\x03"), 1), ("é", 2), (None, 0), (3, 1)],
     "kv_voidlen": [(b"\x01\x02", 2), (bytearray(b"\x05"), 1), ("x", 1), (None, 0)],
-    "kv_pair_sum": [({"k": 1, "v": 2.5},), ((3, 0.5),), ({"k": "x", "v": 1},), ({"z": 1},), (5,)],
+    "kv_pair_sum": [
+        ({"k": 1, "v": 2.5},),
+        ({"k": 1, "v": 2},),
+        ((3, 0.5),),
+        ({"k": 1},),
+        ((1,),),
+        ((1, 2.0, 3),),
+        ({"k": 1, "v": 2.0, "z": 3},),
+        ({"k": 2**40, "v": 1.0},),
+        ({"k": True, "v": 1.0},),
+        ({"k": "x", "v": 1},),
+        ({"z": 1},),
+        (5,),
+        (None,),
+    ],
     "kv_pair_ptr_sum": [({"k": 1, "v": 2.5},), (None,), ([1, 2],)],
     "kv_sum3": [(1, 2, 3), (1, 2), (1, 2, 3, 4)],
     "kv_nothing": [(), (1,)],
@@ -159,8 +173,10 @@ def test_every_kind_gives_the_same_in_both_modes(both, name: str) -> None:
     for args in CALLS[name]:
         abi, api = (outcome(getattr(both[m], name), *args) for m in ("abi", "api"))
         assert abi == api, (name, args)
-        # the general path (the Python wrapper, no fast case) agrees too
-        assert outcome(both["abi"].__class__.__getattr__(both["abi"], name), *args) == abi
+        # the Python wrappers behind ABI mode's C Caller and the compiled wrapper agree
+        for mode in ("abi", "api"):
+            fn = getattr(both[mode], name)
+            assert outcome(getattr(fn, "__wrapped__", fn), *args) == abi, (mode, name, args)
 
 
 def test_the_compiled_wrappers_are_compiled(both) -> None:  # type: ignore[no-untyped-def]
@@ -168,8 +184,13 @@ def test_the_compiled_wrappers_are_compiled(both) -> None:  # type: ignore[no-un
     compiled = [n for n in CALLS if type(getattr(api, n)).__name__ == "builtin_function_or_method"]
     # scalars, bools, enums, byte pointers, structs by value and by pointer, none at all
     assert set(compiled) == set(CALLS), set(CALLS) - set(compiled)
-    assert type(both["abi"].kv_sum3).__name__ == "function"
     assert type(api.kv_apply).__name__ == "builtin_function_or_method"  # a cdata or None
+    # ABI mode: a C Caller passes what cffi takes as it is, the Python wrapper behind it
+    abi = both["abi"]
+    called = [n for n in CALLS if type(getattr(abi, n)).__name__ == "Caller"]
+    assert set(called) == set(CALLS), set(CALLS) - set(called)
+    assert type(abi.kv_sum3.__wrapped__).__name__ == "function"
+    assert repr(abi.kv_sum3) == "<pyffi function kv_sum3>"
     for lib in both.values():  # a list for a double *: the Python wrapper writes it back
         xs = [1.0, 2.0]
         lib.kv_scale(xs, 2, 3.0)

@@ -409,6 +409,8 @@ class Arguments:
     ) -> Callable[[Any, Call], Any]:
         ffi = self.ffi
         ctype = private.ctype(ffi, model.PointerType(struct))
+        bare = struct.name.lstrip("$")
+        spelt = f"{'union' if isinstance(struct, model.UnionType) else 'struct'} {bare}"
 
         def convert(value: Any, call: Call) -> Any:
             if isinstance(value, ffi.CData):  # a struct by value: passed as it is
@@ -418,8 +420,11 @@ class Arguments:
             try:
                 box = ffi.new(ctype, value)
             except (TypeError, OverflowError, ValueError, KeyError) as exc:
+                # cffi names the struct 'kv_pair' in ABI mode, 'struct kv_pair' in API
+                # mode: the message spells it one way in both
+                said = str(exc).replace(f"'{bare}'", f"'{spelt}'")
                 raise type(exc)(
-                    f"{self.name}() argument '{self.names[i]}' ({type_text(tp)}): {exc}"
+                    f"{self.name}() argument '{self.names[i]}' ({type_text(tp)}): {said}"
                 ) from None
             call.append(box)
             return box[0] if by_value else box

@@ -21,7 +21,7 @@ from .._core.slices import SLICES
 from . import _cffi_private as private
 from ._numbers import BYTES
 
-__all__ = ["Case", "cases"]
+__all__ = ["Case", "caller_codes", "cases"]
 
 _newp, _from_buffer, _typeof = (
     private.backend.newp,
@@ -134,3 +134,48 @@ def _buffer_case(array: Any, kind: str, const: bool) -> Case:
         f"{{c}}from_buffer({{c}}arr, {{x}}, {writable})",
         {"from_buffer": _from_buffer, "arr": array},
     )
+
+
+def caller_codes(ffi: Any, tp: model.FunctionPtrType) -> tuple[str, tuple[Any, ...]] | None:
+    """ABI mode: the codes of ``_caller`` for each parameter of ``tp`` (what goes to the
+    cffi function as it is) and the ctype each reads, or None where one has no code."""
+    if tp.ellipsis or len(tp.args) > 32:
+        return None
+    codes, types = [], []
+    for a in tp.args:
+        found = _code(ffi, a)
+        if found is None:
+            return None
+        codes.append(found[0])
+        types.append(found[1])
+    return "".join(codes), tuple(types)
+
+
+def _code(ffi: Any, tp: Any) -> tuple[str, Any] | None:
+    if isinstance(tp, model.EnumType):
+        return "i", None
+    if isinstance(tp, model.PrimitiveType):
+        if tp.name == "_Bool":
+            return "b", None
+        if tp.name in ("float", "double"):
+            return "f", None
+        return ("i", None) if tp.is_integer_type() else None
+    if isinstance(tp, model.FunctionPtrType):
+        return "T", private.ctype(ffi, tp)
+    if isinstance(tp, model.StructType):
+        return ("S", None) if tp.fldnames is not None and tp.name not in SLICES else None
+    if not isinstance(tp, model.PointerType):
+        return None
+    item, const = tp.totype, bool(tp.quals & model.Q_CONST)
+    if isinstance(item, model.StructType) and item.name in SLICES:
+        return None
+    if isinstance(item, model.VoidType) or (
+        isinstance(item, model.PrimitiveType) and item.name in BYTES
+    ):
+        array = (
+            ffi.typeof("char[]")
+            if isinstance(item, model.VoidType)
+            else private.ctype(ffi, model.ArrayType(item, None))
+        )
+        return ("Y" if const else "W"), array
+    return "T", private.ctype(ffi, tp)

@@ -26,7 +26,7 @@ from ._lifetimes import MODES, Callback, Registry
 from ._model import Declarations
 from ._results import owned_struct_rule
 from ._units import param_names
-from ._wrapper import make_wrapper
+from ._wrapper import make_caller, make_wrapper
 
 __all__ = ["Library", "context_of", "open_library"]
 
@@ -319,7 +319,10 @@ class Library:
             text = d.units[self._callable[name]]
             names = param_names(text, name, len(tp.args))
             fn = make_wrapper(self._context, name, tp, raw_fn, names)
-            fn = self._compiled_wrapper(name, fn)
+            if self.mode == "abi":
+                fn = make_caller(self._context, name, tp, raw_fn, fn)
+            else:
+                fn = self._compiled_wrapper(name, fn)
             self.__dict__[name] = fn  # the next lookups skip __getattr__
             return fn
         if name in d.aliases:

@@ -79,10 +79,19 @@ static int _pyffi_u(PyObject *o, unsigned long long hi, unsigned long long *out)
 
 static int _pyffi_f(PyObject *o, double *out)
 {
-    if (!PyFloat_CheckExact(o))
-        return 0;
-    *out = PyFloat_AS_DOUBLE(o);
-    return 1;
+    if (PyFloat_CheckExact(o)) {
+        *out = PyFloat_AS_DOUBLE(o);
+        return 1;
+    }
+    if (PyLong_CheckExact(o)) { /* as cffi converts an int to a double */
+        *out = PyLong_AsDouble(o);
+        if (*out == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+        return 1;
+    }
+    return 0;
 }
 
 /* None, or a cdata whose C type is exactly ct: its pointer. */
@@ -265,13 +274,59 @@ def _param(ffi: cffi.FFI, fn: _Fn, k: int, tp: Any) -> str:
         fn.convert.append(f"if (!_pyffi_p(args[{k}], {fn.ctype(cname)}, &x{k})) goto slow;")
         return f"({cname})x{k}"
     if isinstance(tp, model.StructType) and tp.fldnames is not None and tp.name not in SLICES:
-        fn.decls.append(f"char *x{k};")
-        fn.convert.append(
-            f"if (args[{k}] == Py_None || !_pyffi_p(args[{k}], {fn.ctype(cname)}, &x{k})) "
-            "goto slow;"
-        )
-        return f"*({cname} *)x{k}"
+        return _struct(ffi, fn, k, tp)
     raise _Unsupported(cname)
+
+
+def _scalar_into(ffi: cffi.FFI, tp: Any, source: str, target: str) -> str | None:
+    """C statements storing Python object ``source`` into the C lvalue ``target`` of scalar
+    type ``tp`` (``goto slow`` when it does not fit), or None for another type."""
+    cname = tp.get_c_name()
+    kind = _int_kind(ffi, tp)
+    if kind == "s":
+        return (
+            f"{{ long long t_; if (!_pyffi_s({source}, -_PYFFI_SMAX({cname}) - 1, "
+            f"_PYFFI_SMAX({cname}), &t_)) goto slow; {target} = ({cname})t_; }}"
+        )
+    if kind == "u":
+        return (
+            f"{{ unsigned long long t_; if (!_pyffi_u({source}, _PYFFI_UMAX({cname}), &t_)) "
+            f"goto slow; {target} = ({cname})t_; }}"
+        )
+    if isinstance(tp, model.PrimitiveType) and tp.name in ("double", "float"):
+        return f"{{ double t_; if (!_pyffi_f({source}, &t_)) goto slow; {target} = ({cname})t_; }}"
+    return None
+
+
+def _struct(ffi: cffi.FFI, fn: _Fn, k: int, tp: Any) -> str:
+    """A struct by value: a cdata of its type, or a dict or tuple of all its scalar fields."""
+    cname = tp.get_c_name()
+    fn.decls += [f"char *x{k};", f"{tp.get_c_name(f' s{k}')};"]
+    ct = fn.ctype(cname)
+    whole = f"if (_pyffi_p(args[{k}], {ct}, &x{k}) && x{k} != NULL) s{k} = *({cname} *)x{k};"
+    fields = list(zip(tp.fldnames, tp.fldtypes, tp.fldbitsize or [-1] * len(tp.fldnames)))
+    by_name, by_place = [], []
+    for place, (name, ftp, bits) in enumerate(fields):
+        into = _scalar_into(ffi, ftp, "v_", f"s{k}.{name}") if bits < 0 and name else None
+        if into is None:  # a nested struct, an array, a pointer, a bit-field: cdata only
+            fn.convert.append(whole + " else goto slow;")
+            return f"s{k}"
+        by_name.append(
+            f'v_ = PyDict_GetItemString(args[{k}], "{name}"); if (!v_) goto slow; {into}'
+        )
+        by_place.append(f"v_ = PyTuple_GET_ITEM(args[{k}], {place}); {into}")
+    n = len(fields)
+    fn.convert += [
+        whole,
+        f"else if (PyDict_CheckExact(args[{k}]) && PyDict_GET_SIZE(args[{k}]) == {n}) {{",
+        "    PyObject *v_;",
+        *(f"    {line}" for line in by_name),
+        f"}} else if (PyTuple_CheckExact(args[{k}]) && PyTuple_GET_SIZE(args[{k}]) == {n}) {{",
+        "    PyObject *v_;",
+        *(f"    {line}" for line in by_place),
+        "} else goto slow;",
+    ]
+    return f"s{k}"
 
 
 def _pointer(fn: _Fn, k: int, tp: Any) -> str:

@@ -15,17 +15,19 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import cffi
 from cffi import model
 
 from . import _cffi_private as private
 from ._args import Arguments, Call
+from ._caller import check_layout, make
 from ._context import Context
-from ._fastpaths import Case, cases
+from ._fastpaths import Case, caller_codes, cases
 from ._lifetimes import Callback
 from ._results import result_converter
 from ._variadic import promote
 
-__all__ = ["after_call", "make_wrapper"]
+__all__ = ["after_call", "make_caller", "make_wrapper"]
 
 _unpack = private.backend.unpack
 
@@ -100,6 +102,37 @@ def make_wrapper(
     fn = types.FunctionType(code, namespace, name)
     fn.__qualname__ = name
     return fn
+
+
+def _check_caller_layout() -> bool:
+    probe = cffi.FFI()
+    cdata = probe.cast("void *", 0x5EED0)
+    return check_layout(cdata, probe.typeof(cdata), 0x5EED0)
+
+
+_check_caller_layout()  # once: 'T' codes read a cdata's pointer only if the layout is cffi's
+
+
+def make_caller(
+    ctx: Context, name: str, tp: model.FunctionPtrType, raw: Any, slow: Callable[..., Any]
+) -> Callable[..., Any]:
+    """ABI mode: ``slow`` (the Python wrapper) behind a C Caller that passes the arguments
+    cffi takes as they are straight to ``raw``; ``slow`` itself where no Caller fits."""
+    found = caller_codes(ctx.ffi, tp)
+    if found is None or result_converter(ctx, name, tp.result) is not None:
+        return slow
+    codes, types = found
+    return make(
+        name,
+        raw,
+        slow,
+        ctx.registry.state,
+        codes,
+        types,
+        ctx.ffi.CData,
+        ctx.ffi.NULL,
+        private.backend.from_buffer,
+    )
 
 
 @functools.lru_cache(maxsize=4096)
