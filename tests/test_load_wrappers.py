@@ -8,6 +8,7 @@ same, whichever path took the call.
 
 from __future__ import annotations
 
+import array
 import errno
 import os
 import shutil
@@ -20,6 +21,7 @@ from conftest import BUILD_ENV
 import pyffi
 
 HEADER = r"""
+#include "pyffi.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -54,6 +56,12 @@ int32_t kv_apply(kv_fn f, int32_t x);
 int kv_set_errno(int e);
 void kv_nothing(void);
 int kv_sum3(int a, int b, int c);
+size_t kv_str_len(const pyffi_str *s);
+size_t kv_str_len_value(pyffi_str s);
+int64_t kv_vec_sum(const pyffi_vec_i64 *v);
+void kv_vec_double(pyffi_vec_i64 *v);
+double kv_fvec_sum(pyffi_vec_f64 v);
+void kv_fvec_half(pyffi_vec_f64 *v);
 """
 
 SOURCE = r"""
@@ -89,6 +97,14 @@ int32_t kv_apply(kv_fn f, int32_t x) { return f(x); }
 int kv_set_errno(int e) { errno = e; return e; }
 void kv_nothing(void) {}
 int kv_sum3(int a, int b, int c) { return a + b + c; }
+size_t kv_str_len(const pyffi_str *s) { return s ? s->len : 0; }
+size_t kv_str_len_value(pyffi_str s) { return s.len; }
+int64_t kv_vec_sum(const pyffi_vec_i64 *v)
+{ int64_t t = 0; for (size_t i = 0; v && i < v->len; i++) t += v->ptr[i]; return t; }
+void kv_vec_double(pyffi_vec_i64 *v) { for (size_t i = 0; v && i < v->len; i++) v->ptr[i] *= 2; }
+double kv_fvec_sum(pyffi_vec_f64 v)
+{ double t = 0; for (size_t i = 0; i < v.len; i++) t += v.ptr[i]; return t; }
+void kv_fvec_half(pyffi_vec_f64 *v) { for (size_t i = 0; v && i < v->len; i++) v->ptr[i] /= 2; }
 """
 
 
@@ -102,7 +118,9 @@ def kv(tmp_path_factory) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
     (d / "kv.c").write_text(SOURCE)
     so = d / "libkv.so"
     subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", str(d / "kv.c"), "-o", str(so)], check=True, env=BUILD_ENV
+        [cc, "-shared", "-fPIC", "-O1", "-I", pyffi.get_include(), str(d / "kv.c"), "-o", str(so)],
+        check=True,
+        env=BUILD_ENV,
     )
     return so, d / "kv.h"
 
@@ -164,6 +182,21 @@ CALLS = {
     ],
     "kv_pair_ptr_sum": [({"k": 1, "v": 2.5},), (None,), ([1, 2],)],
     "kv_sum3": [(1, 2, 3), (1, 2), (1, 2, 3, 4)],
+    "kv_str_len": [("héllo",), (b"ab",), (None,), ("\udc80",), (5,), (bytearray(b"xyz"),)],
+    "kv_str_len_value": [("héllo",), (b"",), (None,), (["a"],)],
+    "kv_vec_sum": [
+        ([1, 2, 3],),
+        ((1, 2),),
+        ([],),
+        (list(range(200)),),
+        ([2**63],),
+        ([1.5],),
+        ([True],),
+        (None,),
+        (array.array("q", [1, 2]),),
+        ("12",),
+    ],
+    "kv_fvec_sum": [([1.0, 2],), ((0.5,),), (["x"],), ([2**1100],), ([],)],
     "kv_nothing": [(), (1,)],
 }
 
@@ -187,8 +220,9 @@ def test_the_compiled_wrappers_are_compiled(both) -> None:  # type: ignore[no-un
     assert type(api.kv_apply).__name__ == "builtin_function_or_method"  # a cdata or None
     # ABI mode: a C Caller passes what cffi takes as it is, the Python wrapper behind it
     abi = both["abi"]
-    called = [n for n in CALLS if type(getattr(abi, n)).__name__ == "Caller"]
-    assert set(called) == set(CALLS), set(CALLS) - set(called)
+    called = {n for n in CALLS if type(getattr(abi, n)).__name__ == "Caller"}
+    slices = {"kv_str_len", "kv_str_len_value", "kv_vec_sum", "kv_fvec_sum"}  # the wrapper's own
+    assert called == set(CALLS) - slices, set(CALLS) - called
     assert type(abi.kv_sum3.__wrapped__).__name__ == "function"
     assert repr(abi.kv_sum3) == "<pyffi function kv_sum3>"
     for lib in both.values():  # a list for a double *: the Python wrapper writes it back
@@ -226,6 +260,22 @@ def test_a_bytearray_is_written_in_place(both) -> None:  # type: ignore[no-untyp
         data = b"abcd"
         lib.kv_fill(data, 1, 7)  # bytes are read-only: C writes into a private copy
         assert data == b"abcd"
+
+
+def test_lists_are_written_back_in_place(both) -> None:  # type: ignore[no-untyped-def]
+    for lib in both.values():
+        for n in (3, 200):  # on the stack and on the heap in the compiled wrapper
+            xs = list(range(n))
+            same = xs
+            lib.kv_vec_double(xs)
+            assert xs is same and xs == [2 * k for k in range(n)]
+        fs = [1.0, 3.0]
+        lib.kv_fvec_half(fs)
+        assert fs == [0.5, 1.5]
+        assert outcome(lib.kv_vec_double, (1, 2))[0] == "TypeError"  # not written back: refused
+        bad = [1, "x"]
+        assert outcome(lib.kv_vec_double, bad)[0] == "TypeError"
+        assert bad == [1, "x"]  # nothing written on an error
 
 
 def test_errno_is_kept_as_cffi_keeps_it(both) -> None:  # type: ignore[no-untyped-def]

@@ -222,6 +222,7 @@ class _Fn:
     decls: list[str] = field(default_factory=list)
     convert: list[str] = field(default_factory=list)
     release: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)  # write-backs after the call (goto fail)
 
     def ctype(self, cname: str) -> str:
         if cname not in self.ctypes:
@@ -275,7 +276,74 @@ def _param(ffi: cffi.FFI, fn: _Fn, k: int, tp: Any) -> str:
         return f"({cname})x{k}"
     if isinstance(tp, model.StructType) and tp.fldnames is not None and tp.name not in SLICES:
         return _struct(ffi, fn, k, tp)
+    if isinstance(tp, model.StructType) and tp.name in SLICES:
+        fn.convert += _slice(fn, k, tp.name, True)
+        return f"c{k}"
     raise _Unsupported(cname)
+
+
+_VECS = {  # slice -> (item C type, the item's conversion, its boxing for the write-back)
+    "pyffi_vec_i64": (
+        "int64_t",
+        "{{ long long t_; if (!_pyffi_s({o}, INT64_MIN, INT64_MAX, &t_)) goto slow; {t} = t_; }}",
+        "PyLong_FromLongLong((long long){v})",
+    ),
+    "pyffi_vec_f64": (
+        "double",
+        "if (!_pyffi_f({o}, &{t})) goto slow;",
+        "PyFloat_FromDouble({v})",
+    ),
+}
+
+
+def _slice(fn: _Fn, k: int, kind: str, const: bool) -> list[str]:
+    """Statements filling ``c{k}``, the slice ``kind`` of argument k (a str or bytes for a
+    pyffi_str; an exact list, or tuple if const, of numbers for a vector: written back)."""
+    fn.decls.append(f"{kind} c{k};")
+    o = f"args[{k}]"
+    if kind == "pyffi_str":
+        return [
+            f"if (PyUnicode_CheckExact({o})) {{",
+            "    Py_ssize_t n_;",
+            f"    c{k}.ptr = PyUnicode_AsUTF8AndSize({o}, &n_);",
+            f"    if (c{k}.ptr == NULL) {{ PyErr_Clear(); goto slow; }}",
+            f"    c{k}.len = (size_t)n_;",
+            f"}} else if (PyBytes_CheckExact({o})) {{",
+            f"    c{k}.ptr = PyBytes_AS_STRING({o}); c{k}.len = (size_t)PyBytes_GET_SIZE({o});",
+            "} else goto slow;",
+        ]
+    if kind not in _VECS:
+        raise _Unsupported(kind)
+    item, convert, box = _VECS[kind]
+    fn.decls += [f"{item} b{k}[64];", f"{item} *a{k} = NULL;", f"Py_ssize_t n{k} = 0;"]
+    fn.release.append(f"if (a{k} != NULL && a{k} != b{k}) PyMem_Free(a{k});")
+    exact = f"PyList_CheckExact({o})" + (f" || PyTuple_CheckExact({o})" if const else "")
+    lines = [
+        f"if (!({exact})) goto slow;",
+        f"n{k} = PySequence_Fast_GET_SIZE({o});",
+        f"a{k} = n{k} <= 64 ? b{k} : ({item} *)PyMem_Malloc((size_t)n{k} * sizeof({item}));",
+        f"if (a{k} == NULL) goto slow;",
+        f"for (Py_ssize_t i_ = 0; i_ < n{k}; i_++) {{",
+        "    " + convert.format(o=f"PySequence_Fast_GET_ITEM({o}, i_)", t=f"a{k}[i_]"),
+        "}",
+        f"c{k}.ptr = a{k}; c{k}.len = (size_t)n{k};",
+    ]
+    if not const:  # the same list object gets C's values, as the Python wrapper writes back
+        fn.after += [
+            f"if (PyList_CheckExact({o})) {{",
+            f"    PyObject *w_ = PyList_New(n{k});",
+            "    if (w_ == NULL) goto fail;",
+            f"    for (Py_ssize_t i_ = 0; i_ < n{k}; i_++) {{",
+            f"        PyObject *v_ = {box.format(v=f'a{k}[i_]')};",
+            "        if (v_ == NULL) { Py_DECREF(w_); goto fail; }",
+            "        PyList_SET_ITEM(w_, i_, v_);",
+            "    }",
+            f"    int e_ = PyList_SetSlice({o}, 0, PY_SSIZE_T_MAX, w_);",
+            "    Py_DECREF(w_);",
+            "    if (e_ < 0) goto fail;",
+            "}",
+        ]
+    return lines
 
 
 def _scalar_into(ffi: cffi.FFI, tp: Any, source: str, target: str) -> str | None:
@@ -343,7 +411,12 @@ def _pointer(fn: _Fn, k: int, tp: Any) -> str:
         fn.release.append(f"if (h{k}) PyBuffer_Release(&v{k});")
         return f"({cname})x{k}"
     if isinstance(item, model.StructType) and item.name in SLICES:
-        raise _Unsupported(cname)
+        fn.decls.append(f"{item.name} *x{k} = NULL;")
+        fn.convert.append(f"if (args[{k}] != Py_None) {{")
+        fn.convert += [f"    {line}" for line in _slice(fn, k, item.name, const)]
+        fn.convert.append(f"    x{k} = &c{k};")
+        fn.convert.append("}")
+        return f"x{k}"
     # None or a cdata of this very type; a list, a dict, a buffer: the Python wrapper
     fn.decls.append(f"char *x{k};")
     fn.convert.append(f"if (!_pyffi_p(args[{k}], {fn.ctype(cname)}, &x{k})) goto slow;")
@@ -397,8 +470,10 @@ def _function(ffi: cffi.FFI, name: str, tp: model.FunctionPtrType) -> _Fn:
         f"    {{ {'result = ' if result_decl else ''}{call}; }}",
         "    _cffi_save_errno();",
         "    Py_END_ALLOW_THREADS",
+        *(f"    {a}" for a in fn.after),
         *(f"    {r}" for r in fn.release),
         f"    {boxed}",
+        *(["fail:", *(f"    {r}" for r in fn.release), "    return NULL;"] if fn.after else []),
         "slow:",
         *(f"    {r}" for r in fn.release),
         "    return PyObject_Vectorcall(s[0], args, (size_t)nargs, kwnames);",
