@@ -252,23 +252,44 @@ def inline_prototype(text: str) -> str | None:
     return " ".join(_NOT_IN_PROTOTYPE.sub(" ", head).split()) + ";"
 
 
+_PARENS_OR_COMMA = re.compile(r"[(),]")
+
+
+def _call_of(text: str, func: str) -> int:
+    """Where the parameter list of ``func(`` begins in ``text`` (past the parenthesis), or -1:
+    the first occurrence of the name as a whole word followed by ``(`` (no regex per name)."""
+    at = text.find(func)
+    while at >= 0:
+        before = text[at - 1] if at else " "
+        after = at + len(func)
+        if not (before.isalnum() or before == "_"):
+            rest = text[after:].lstrip()
+            if rest.startswith("("):
+                return len(text) - len(rest) + 1
+        at = text.find(func, at + 1)
+    return -1
+
+
 def param_names(text: str, func: str, count: int) -> list[str]:
     """Parameter names of ``func`` as written in the declarations (``argN`` if unnamed)."""
     names = [f"arg{i + 1}" for i in range(count)]
-    m = re.search(rf"\b{re.escape(func)}\s*\(", text)
-    if not m:
+    start = _call_of(text, func)
+    if start < 0:
         return names
-    depth, i, params, cur = 1, m.end(), [], ""
-    while i < len(text) and depth:
-        ch = text[i]
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth == 1 and ch == ",":
-            params.append(cur)
-            cur = ""
-        elif depth:
-            cur += ch
-        i += 1
-    params.append(cur)
+    # the parameter list: split at the commas of depth 1, up to its closing parenthesis
+    depth, params, cur = 1, [], start
+    for m in _PARENS_OR_COMMA.finditer(text, start):
+        ch = m.group()
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                params.append(text[cur : m.start()])
+                break
+        elif depth == 1:
+            params.append(text[cur : m.start()])
+            cur = m.end()
     if len(params) != count:
         return names
     for k, p in enumerate(params):
