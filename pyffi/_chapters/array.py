@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from .._buffer import Int64View
 from .._core.errors import OutOfRangeError
+from .._core.sequences import real_len
 from .backend import ffi, lib, raise_status
 
 __all__ = ["Vector", "create_array", "process_dict", "sort_array"]
@@ -64,7 +65,7 @@ def _list_error(xs: list[Any], exc: Exception) -> Exception:
 
 
 def _sort_list(xs: list[Any]) -> None:
-    n = len(xs)
+    n = real_len(xs)  # the items it holds: a subclass's __len__ may say anything
     try:
         data = ffi.new("int64_t[]", xs)
     except (TypeError, OverflowError) as exc:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn
 
 from .._core.errors import OutOfRangeError
+from .._core.sequences import real_len
 from .backend import backend, ffi, lib, raise_status
 from .call import argument_error, param_ctypes
 
@@ -254,7 +255,7 @@ def sort_by(xs: list[int], compare: Callable[[int, int], int]) -> None:
     status = lib.pyffi_sort_i64_by(data, len(before), _compare, ffi.new_handle(state))
     if status:
         fail(status, state)
-    if len(xs) != len(before) or any(x is not y for x, y in zip(xs, before)):
+    if real_len(xs) != len(before) or any(x is not y for x, y in zip(xs, before)):
         raise ValueError("sort_by(): the list was modified during the sort")
     xs[:] = ffi.unpack(data, len(before))
 
@@ -289,7 +290,7 @@ def f64_input(func: str, param: str, data: Any) -> tuple[Any, int]:
         )
     items = data if isinstance(data, (list, tuple)) else list(data)
     try:
-        return ffi.new("double[]", items), len(items)
+        return ffi.new("double[]", items), real_len(items)
     except (TypeError, OverflowError):
         for i, x in enumerate(items):
             try:

@@ -17,6 +17,7 @@ from typing import Any
 from cffi import model
 
 from .._core.errors import OutOfRangeError
+from .._core.sequences import real_len
 from .._core.slices import SLICES
 from . import _cffi_private as private
 from ._cffi_private import c_name, type_text
@@ -274,7 +275,7 @@ class Arguments:
                 )
             buf = self.new_array(item, value, i, tp)
             if not const:
-                n = len(value)
+                n = real_len(value)
                 call.append((value, buf, n))  # a write-back
             return buf
 
@@ -295,7 +296,7 @@ class Arguments:
             )
         buf = self.new_array(item, value, i, tp, where)
         call.append(buf)
-        n = len(value)
+        n = real_len(value)
         if not const:
             call.append((value, buf, n))  # a write-back
         return buf, n
@@ -395,7 +396,7 @@ class Arguments:
                         buf = newp(array_type, value)
                     except (TypeError, OverflowError):
                         return general(value, call)  # raises, naming the item
-                    n = len(value)
+                    n = real_len(value)
                     if not const:
                         call.append((value, buf, n))  # a write-back
                     return [(buf, n)]

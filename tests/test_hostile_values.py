@@ -1,0 +1,97 @@
+"""Python values that lie: a list or tuple whose ``__len__`` says more, or fewer, items
+than it holds. C gets the items the object holds, and only those are written back.
+
+Each case runs in a child interpreter with a timeout: a crash (C reading past the
+array) is a failed test, never a dead test run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import DEMO
+
+LIARS = """
+import json, sys
+import pyffi
+
+class Liar(list):
+    def __init__(self, items, says):
+        super().__init__(items)
+        self.says = says
+    def __len__(self):
+        return self.says
+
+class TupleLiar(tuple):
+    def __new__(cls, items, says):
+        self = super().__new__(cls, items)
+        self.says = says
+        return self
+    def __len__(self):
+        return self.says
+
+out = {}
+"""
+
+CHAPTERS = """
+for says in (0, 1, 1000, 10**6):
+    xs = Liar([3, -1, 2], says)
+    pyffi.sort_array(xs)
+    out[f"sort_array {says}"] = [*list.__iter__(xs)]
+    ys = Liar([3, 1, 2], says)
+    pyffi.sort_by(ys, lambda a, b: a - b)
+    out[f"sort_by {says}"] = [*list.__iter__(ys)]
+    out[f"map_f64 {says}"] = list(pyffi.map_f64(lambda x: x * 2, Liar([1.0, 2.0], says)))
+    out[f"compute_heavy {says}"] = pyffi.compute_heavy(Liar([0.0, 1.0], says), threads=1)
+    out[f"compute_heavy tuple {says}"] = pyffi.compute_heavy(TupleLiar((0.0, 1.0), says), threads=1)
+print(json.dumps(out))
+"""
+
+# The same calls with plain lists and tuples, for comparison.
+HONEST = """
+def Liar(items, says):
+    return list(items)
+
+def TupleLiar(items, says):
+    return tuple(items)
+"""
+
+LOADER = """
+lib = pyffi.load(sys.argv[1], sys.argv[2], mode=sys.argv[3])
+for says in (0, 1, 1000, 10**6):
+    xs = Liar([1, 2, 3], says)
+    lib.demo_vec_double(xs)
+    out[f"vec_double {says}"] = [*list.__iter__(xs)]
+    out[f"vec_sum {says}"] = lib.demo_vec_sum(TupleLiar((1, 2, 3), says))
+    out[f"vec_sum list {says}"] = lib.demo_vec_sum(Liar([1, 2, 3], says))
+print(json.dumps(out))
+"""
+
+
+def _run(run_python, code: str, *args: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    argv = ", ".join(repr(a) for a in ("-", *args))
+    done = run_python(f"import sys; sys.argv = [{argv}]\n" + LIARS + code)
+    assert done.returncode == 0, f"the child died ({done.returncode}):\n{done.stderr[-2000:]}"
+    found: dict[str, object] = json.loads(done.stdout)
+    return found
+
+
+def test_the_chapters_take_the_items_a_list_holds(run_python) -> None:  # type: ignore[no-untyped-def]
+    out = _run(run_python, CHAPTERS)
+    honest = _run(run_python, HONEST + CHAPTERS)
+    assert out == honest  # whatever __len__ says
+    assert out["sort_array 0"] == [-1, 2, 3]
+    assert out["sort_by 1000"] == [1, 2, 3]
+    assert out["map_f64 1"] == [2.0, 4.0]
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_pyffi_load_takes_the_items_a_list_holds(  # type: ignore[no-untyped-def]
+    run_python, c_library: Path, mode: str
+) -> None:
+    out = _run(run_python, LOADER, str(c_library), str(DEMO / "demo.h"), mode)
+    for says in (0, 1, 1000, 10**6):
+        assert out[f"vec_double {says}"] == [2, 4, 6]
+        assert out[f"vec_sum {says}"] == out[f"vec_sum list {says}"] == 6
