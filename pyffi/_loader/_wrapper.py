@@ -9,6 +9,7 @@ callback's exception re-raised, the result converted. Locals carry a
 
 from __future__ import annotations
 
+import builtins
 import functools
 import sys
 import types
@@ -99,6 +100,7 @@ def make_wrapper(
     code = code.replace(co_varnames=varnames, co_name=name, co_filename=ctx.registry.code_name)
     if sys.version_info >= (3, 11):
         code = code.replace(co_qualname=name)
+    namespace["__builtins__"] = builtins  # Python < 3.11 takes them only from here
     fn = types.FunctionType(code, namespace, name)
     fn.__qualname__ = name
     return fn
