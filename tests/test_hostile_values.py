@@ -1,5 +1,7 @@
-"""Python values that lie: a list or tuple whose ``__len__`` says more, or fewer, items
-than it holds. C gets the items the object holds, and only those are written back.
+"""Python values that would crash the interpreter through C: a list or tuple whose
+``__len__`` says more, or fewer, items than it holds (C gets the items the object holds,
+and only those are written back), and a numpy array of Python objects passed as memory
+(refused with a TypeError).
 
 Each case runs in a child interpreter with a timeout: a crash (C reading past the
 array) is a failed test, never a dead test run.
@@ -95,3 +97,35 @@ def test_pyffi_load_takes_the_items_a_list_holds(  # type: ignore[no-untyped-def
     for says in (0, 1, 1000, 10**6):
         assert out[f"vec_double {says}"] == [2, 4, 6]
         assert out[f"vec_sum {says}"] == out[f"vec_sum list {says}"] == 6
+
+
+OBJECTS = """
+import numpy
+lib = pyffi.load(sys.argv[1], sys.argv[2], mode=sys.argv[3])
+objs = numpy.array([object(), "x", 3], dtype=object)
+for name, call in [
+    ("opaque_free", lambda: lib.demo_opaque_free(objs)),
+    ("bytes_fill", lambda: lib.demo_bytes_fill(objs, 7)),
+    ("bytes_sum", lambda: lib.demo_bytes_sum(objs)),
+]:
+    try:
+        call()
+        out[name] = "accepted"
+    except TypeError as exc:
+        out[name] = str(exc)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_a_buffer_of_python_objects_is_refused(  # type: ignore[no-untyped-def]
+    run_python, c_library: Path, mode: str
+) -> None:
+    pytest.importorskip("numpy")
+    out = _run(run_python, OBJECTS, str(c_library), str(DEMO / "demo.h"), mode)
+    assert out["opaque_free"] == (
+        "demo_opaque_free() argument 'p' (void *) cannot take a buffer of Python objects "
+        "(format 'O')"
+    )
+    assert "demo_bytes_fill() argument 'b' (pyffi_bytes *) cannot take" in str(out["bytes_fill"])
+    assert "demo_bytes_sum() argument 'b' (pyffi_bytes) cannot take" in str(out["bytes_sum"])

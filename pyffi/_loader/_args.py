@@ -196,6 +196,20 @@ class Arguments:
         writable: Any = not const
         return self.ffi.from_buffer(f"{item}[]", value, require_writable=writable)
 
+    def refuse_objects(self, i: int, tp: Any, value: Any) -> None:
+        """A buffer of Python object pointers (numpy's dtype=object, format 'O') is no
+        memory for C: writing it would overwrite the pointers and crash the process later."""
+        try:
+            view = memoryview(value)
+        except TypeError:
+            return  # not a buffer: the caller's own check says what is wrong
+        with view:
+            if "O" in view.format:
+                raise TypeError(
+                    f"{self.name}() argument '{self.names[i]}' ({type_text(tp)}) cannot take "
+                    f"a buffer of Python objects (format {view.format!r})"
+                )
+
     def encode(self, i: int, tp: Any, value: str) -> bytes:
         try:
             return value.encode("utf-8")
@@ -319,6 +333,7 @@ class Arguments:
         if kind == "pyffi_bytes":
             if isinstance(value, str):
                 raise self.type_error(i, tp, value, "a bytes-like object")
+            self.refuse_objects(i, tp, value)
             try:
                 writable: Any = not const  # a bool, where cffi's stubs know only the literals
                 buf = ffi.from_buffer("uint8_t[]", value, require_writable=writable)
@@ -436,6 +451,7 @@ class Arguments:
         ffi = self.ffi
 
         def convert(value: Any, call: Call) -> Any:
+            self.refuse_objects(i, tp, value)
             try:
                 writable: Any = not const  # a bool, where cffi's stubs know only the literals
                 buf = ffi.from_buffer(value, require_writable=writable)
