@@ -3,7 +3,7 @@
  * and through the raw CPython C API, in the same program (the same
  * interpreter, interleaved rounds). benchmarks/bench_embed.py builds and
  * runs it and prints the table; by hand:
- *   cc -O2 bench_embed.c $(python -m pyffi --cflags --libs) $(python3-config --includes)
+ *   cc -O2 bench_embed.c $(python -m pyffi flags --cflags --libs) $(python3-config --includes)
  *   ./a.out CALLS ROUNDS     -> one line per round and way: "<way> <ns per call>"
  */
 #define PY_SSIZE_T_CLEAN

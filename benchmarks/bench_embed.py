@@ -2,7 +2,7 @@
 """ns per call of a Python ``add(a, b)`` from C: pyffi's embedding API against the raw C API.
 
 Builds ``benchmarks/bench_embed.c`` against the installed wheel
-(``python -m pyffi --cflags --libs``) and this Python's headers, runs it (every
+(``python -m pyffi flags --cflags --libs``) and this Python's headers, runs it (every
 way timed in each round, in one program and one interpreter) and prints the
 median round with ratios to the raw CPython C API. Never a timed test::
 

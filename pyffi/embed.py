@@ -5,7 +5,7 @@ links it to start Python, run code, import modules, call Python callables
 with native values and read the results back; see the README's "Embedding"
 section. This module says where the files are and what a build needs::
 
-    $ cc prog.c $(python -m pyffi --cflags --libs)
+    $ cc prog.c $(python -m pyffi flags --cflags --libs)
 
 >>> os.path.isfile(os.path.join(pyffi.get_include(), "pyffi_embed.h"))
 True

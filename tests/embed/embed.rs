@@ -2,7 +2,7 @@
 // module, call functions with native values, read the results, and catch a
 // Python exception with its type, message and traceback. The extern "C"
 // block mirrors include/pyffi_embed.h (std only: no crate needed).
-//   rustc embed.rs $(python -m pyffi --rustflags) && ./embed
+//   rustc embed.rs $(python -m pyffi flags --rustflags) && ./embed
 use std::ffi::CStr;
 use std::os::raw::c_char;
 use std::process::exit;
