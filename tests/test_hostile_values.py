@@ -129,3 +129,30 @@ def test_a_buffer_of_python_objects_is_refused(  # type: ignore[no-untyped-def]
     )
     assert "demo_bytes_fill() argument 'b' (pyffi_bytes *) cannot take" in str(out["bytes_fill"])
     assert "demo_bytes_sum() argument 'b' (pyffi_bytes) cannot take" in str(out["bytes_sum"])
+
+
+class _IndexOnly:
+    def __index__(self) -> int:
+        return 5
+
+
+class _IntOnly:
+    def __int__(self) -> int:
+        return 6
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_integers_come_through_index_only(c_library: Path, mode: str) -> None:
+    import decimal
+    import fractions
+
+    import pyffi
+
+    lib = pyffi.load(c_library, DEMO / "demo.h", mode=mode)
+    for value in (decimal.Decimal("2.7"), fractions.Fraction(7, 2), _IntOnly(), 2.5, "3"):
+        with pytest.raises(TypeError, match=r"demo_add\(\) argument 'a' \(int32_t\) must be int"):
+            lib.demo_add(value, 1)
+    assert lib.demo_add(_IndexOnly(), 1) == 6  # __index__, as CPython's own C API
+    assert lib.demo_add(True, 1) == 2
+    with pytest.raises(OverflowError, match=r"argument 'a' = 2147483648 does not fit int32_t"):
+        lib.demo_add(2**31, 1)

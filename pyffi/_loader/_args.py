@@ -11,6 +11,7 @@ names the function, the parameter and its C type.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -98,7 +99,11 @@ class Arguments:
 
     def converter(self, i: int, tp: Any) -> Callable[[Any, Call], Any] | None:
         ffi = self.ffi
-        if isinstance(tp, (model.PrimitiveType, model.EnumType)):
+        if isinstance(tp, model.EnumType) or (
+            isinstance(tp, model.PrimitiveType) and tp.is_integer_type() and tp.name != "_Bool"
+        ):
+            return self.integer_converter(i, tp)
+        if isinstance(tp, model.PrimitiveType):
             return None  # cffi converts and checks; scalar_error names the culprit
         if isinstance(tp, model.StructType) and tp.name in SLICES:
             return self.slice_converter(i, tp, tp, by_value=True, const=True)
@@ -128,6 +133,20 @@ class Arguments:
 
         # Any other pointer (char **, struct pointers to pointers...): None is NULL too.
         return self.nullable(passthrough) if ctype.kind == "pointer" else passthrough
+
+    def integer_converter(self, i: int, tp: Any) -> Callable[[Any, Call], Any]:
+        """An integer parameter takes what ``__index__`` gives, as CPython's own C API does:
+        cffi would truncate a Decimal, a Fraction or any object with ``__int__``."""
+
+        def convert(value: Any, call: Call) -> Any:
+            if isinstance(value, int):
+                return value  # cffi checks the range (scalar_error names it)
+            try:
+                return operator.index(value)
+            except TypeError:
+                raise self.type_error(i, tp, value, "int") from None
+
+        return convert
 
     def nullable(self, convert: Callable[[Any, Call], Any]) -> Callable[[Any, Call], Any]:
         """A pointer parameter's converter: None is NULL and a cdata passes as it is."""

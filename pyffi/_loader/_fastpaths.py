@@ -57,6 +57,10 @@ def _cdata(ffi: Any) -> Case:
 
 def cases(ffi: Any, tp: Any) -> list[Case]:
     """The fast cases of a parameter of model type ``tp`` (none: the general path only)."""
+    if isinstance(tp, model.EnumType) or (
+        isinstance(tp, model.PrimitiveType) and tp.is_integer_type() and tp.name != "_Bool"
+    ):
+        return [Case("type({x}) is int", "{x}", safe=True)]  # cffi checks the range
     if isinstance(tp, model.PointerType):
         return _pointer_cases(ffi, tp)
     if isinstance(tp, model.StructType) and tp.fldnames is not None and tp.name not in SLICES:
