@@ -297,3 +297,16 @@ def test_a_library_with_callbacks_takes_the_python_wrapper(kv) -> None:  # type:
     with pytest.raises(KeyError, match="from the callback"):
         lib.kv_apply(boom, 1)
     assert add(1, 2, 3) == 6  # still right, now through the Python wrapper
+
+
+def test_the_c_helpers_refuse_what_they_cannot_hold(both) -> None:  # type: ignore[no-untyped-def]
+    from pyffi._loader._caller import make
+
+    lib = both["abi"]
+    with pytest.raises(ValueError, match=r"make\(\): at most 32 codes, one type each"):
+        make("f", print, print, {}, "i" * 33, (None,) * 33, lib.ffi.CData, lib.ffi.NULL, print)
+    with pytest.raises(ValueError, match=r"make\(\): at most 32 codes, one type each"):
+        make("f", print, print, {}, "ii", (None,), lib.ffi.CData, lib.ffi.NULL, print)
+    native = both["api"]._native
+    with pytest.raises(IndexError, match="no compiled wrapper of that index"):
+        native.bind(10**6, (print, {}))
