@@ -31,7 +31,11 @@ def checkout() -> Path:
 
 
 def _run_python(
-    code: str, *, env: dict[str, str] | None = None, cwd: str | os.PathLike[str] | None = None
+    code: str,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter (-P: never the checkout's pyffi)."""
     full_env = dict(os.environ)
@@ -43,7 +47,7 @@ def _run_python(
         text=True,
         env=full_env,
         cwd=cwd,
-        timeout=120,
+        timeout=timeout,
     )
 
 

@@ -25,7 +25,7 @@ import cffi
 from ._model import Declarations
 
 #: Bumped whenever what the extractor writes changes.
-FORMAT = 9
+FORMAT = 10
 
 
 def directory() -> Path | None:
@@ -77,7 +77,7 @@ def store(name: str, decls: Declarations) -> None:
         fd, tmp = tempfile.mkstemp(dir=where, prefix=f".{name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(entry, f)
+                f.write(json.dumps(entry))  # dumps: the C encoder (dump is pure Python)
             os.replace(tmp, where / f"{name}.json")
         except BaseException:
             os.unlink(tmp)

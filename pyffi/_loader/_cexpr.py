@@ -86,9 +86,16 @@ def _char_value(text: str) -> int:
 class Evaluator:
     """A C constant-expression evaluator over tokens."""
 
-    def __init__(self, toks: list[Tok], ffi: Any, enums: dict[str, int]) -> None:
+    def __init__(
+        self,
+        toks: list[Tok],
+        ffi: Any,
+        enums: dict[str, int],
+        values: list[tuple[Any, Kind]] | None = None,
+    ) -> None:
         self.toks, self.i = toks, 0
         self.ffi, self.ctype, self.enums = ffi, ffi.typeof, enums
+        self.values = values or []  # what ``val`` tokens (folded sub-expressions) stand for
 
     def peek(self) -> str:
         return self.toks[self.i][1] if self.i < len(self.toks) else ""
@@ -238,6 +245,8 @@ class Evaluator:
                     else float.fromhex(low.rstrip("fl"))
                 ), "double"
             return _int_literal(tok)
+        if kind == "val":
+            return self.values[int(tok)]
         if kind == "chr":
             return _char_value(tok), (32, True)
         if kind == "str":

@@ -24,13 +24,17 @@ __all__ = [
     "c_name",
     "ctype",
     "declarations",
+    "declare_function",
+    "declare_function_type",
     "function_type",
     "int_constants",
     "lean_parsing",
     "load_function",
     "make_c_source",
     "open_backend_library",
+    "parameter_type",
     "restore",
+    "result_type",
     "snapshot",
     "type_text",
 ]
@@ -46,6 +50,35 @@ def declarations(ffi: cffi.FFI) -> dict[str, Any]:
     """What ``ffi``'s cdefs declared: ``"function f"``, ``"struct s"``... -> (type, quals)."""
     found: dict[str, Any] = ffi._parser._declarations  # type: ignore[attr-defined]
     return found
+
+
+def parameter_type(ffi: cffi.FFI, decl: str) -> Any:
+    """The model type cffi's parser gives the parameter declaration ``decl``
+    (``const char *name``, ``int a[4]``) in a prototype: arrays and functions
+    adjusted to pointers. ``CDefError`` and the like as its ``cdef`` would raise."""
+    p = ffi._parser  # type: ignore[attr-defined]
+    return p._as_func_arg(*p.parse_type_and_quals(decl))
+
+
+def result_type(ffi: cffi.FFI, decl: str) -> Any:
+    """The model type cffi's parser gives a function result spelt ``decl`` (``int *``)."""
+    return ffi._parser.parse_type_and_quals(decl)[0]  # type: ignore[attr-defined]
+
+
+def declare_function(
+    ffi: cffi.FFI, name: str, args: tuple[Any, ...], result: Any, ellipsis: bool
+) -> Any:
+    """Declare function ``name`` of these parameter and result types as cffi's
+    ``cdef`` of its prototype would (``_parse_function_type``, ``_declare_function``);
+    returns its type, to declare another function of the same types with."""
+    tp = model.FunctionPtrType(args, result, ellipsis, None)
+    declare_function_type(ffi, name, tp)
+    return tp
+
+
+def declare_function_type(ffi: cffi.FFI, name: str, tp: Any) -> None:
+    """Declare function ``name`` of the model type ``tp`` (see :func:`declare_function`)."""
+    ffi._parser._declare(f"function {name}", tp)  # type: ignore[attr-defined]
 
 
 def int_constants(ffi: cffi.FFI) -> dict[str, int]:
@@ -129,30 +162,84 @@ def load_function(ffi: cffi.FFI, backendlib: Any, name: str, tp: Any) -> Any:
     return backendlib.load_function(ctype(ffi, tp), name)
 
 
-def snapshot(ffi: cffi.FFI) -> tuple[Any, ...]:
-    """cffi's parser state, to undo a cdef that failed halfway (see :func:`restore`)."""
+_MISSING = object()
+
+
+class _Journal:
+    """What cffi's parser declares, logged, so a failed ``cdef`` is undone in the time
+    it took (a copy of every declaration per attempt is quadratic over a large header).
+
+    Installed on the parser instance by :func:`snapshot`: ``_declare`` and
+    ``_add_constants`` (through which every declaration and integer constant goes)
+    log the value each replaces; the struct and union types declared without their
+    fields are remembered, since a later ``cdef`` completes them in place.
+    """
+
+    def __init__(self, parser: Any) -> None:
+        self.parser = parser
+        self.log: list[tuple[dict[str, Any], str, Any]] = []
+        self.incomplete = [
+            tp
+            for key, (tp, _q) in parser._declarations.items()
+            if key.startswith(("struct ", "union ")) and tp.fldnames is None
+        ]
+        declare, add_constant = parser._declare, parser._add_constants
+
+        def logged_declare(name: str, obj: Any, included: bool = False, quals: int = 0) -> None:
+            table = parser._declarations
+            self.log.append((table, name, table.get(name, _MISSING)))
+            declare(name, obj, included=included, quals=quals)
+            if name.startswith(("struct ", "union ")) and obj.fldnames is None:
+                self.incomplete.append(obj)
+
+        def logged_constant(key: str, val: int) -> None:
+            table = parser._int_constants
+            self.log.append((table, key, table.get(key, _MISSING)))
+            add_constant(key, val)
+
+        parser._declare, parser._add_constants = logged_declare, logged_constant
+
+    def mark(self) -> tuple[Any, ...]:
+        p = self.parser
+        self.incomplete = [tp for tp in self.incomplete if tp.fldnames is None]
+        return (
+            len(self.log),
+            set(p._included_declarations),
+            p._anonymous_counter,
+            list(self.incomplete),
+        )
+
+    def undo(self, mark: tuple[Any, ...]) -> None:
+        at, included, counter, incomplete = mark
+        while len(self.log) > at:
+            table, key, old = self.log.pop()
+            if old is _MISSING:
+                table.pop(key, None)
+            else:
+                table[key] = old
+        p = self.parser
+        p._included_declarations, p._anonymous_counter = set(included), counter
+        for tp in incomplete:  # a struct the failed cdef completed goes back to incomplete
+            tp.fldnames = tp.fldtypes = tp.fldbitsize = tp.fldquals = None
+
+
+def _journal(ffi: cffi.FFI) -> _Journal:
     p = ffi._parser  # type: ignore[attr-defined]
-    incomplete = [
-        tp
-        for key, (tp, _q) in p._declarations.items()
-        if key.startswith(("struct ", "union ")) and tp.fldnames is None
-    ]
-    return (
-        dict(p._declarations),
-        dict(p._int_constants),
-        set(p._included_declarations),
-        p._anonymous_counter,
-        incomplete,
-    )
+    journal: _Journal | None = p.__dict__.get("_pyffi_journal")
+    if journal is None:
+        journal = p._pyffi_journal = _Journal(p)
+    return journal
+
+
+def snapshot(ffi: cffi.FFI) -> tuple[Any, ...]:
+    """cffi's parser state, to undo a cdef that failed halfway (see :func:`restore`);
+    costs what the declarations made since cost, not what the parser holds."""
+    return _journal(ffi).mark()
 
 
 def restore(ffi: cffi.FFI, snap: tuple[Any, ...]) -> None:
     """Put ``ffi``'s parser back as :func:`snapshot` found it."""
-    p = ffi._parser  # type: ignore[attr-defined]
-    p._declarations, p._int_constants = dict(snap[0]), dict(snap[1])
-    p._included_declarations, p._anonymous_counter = set(snap[2]), snap[3]
-    for tp in snap[4]:  # a struct the failed cdef completed goes back to incomplete
-        tp.fldnames = tp.fldtypes = tp.fldbitsize = tp.fldquals = None
+    _journal(ffi).undo(snap)
 
 
 def make_c_source(ffi: cffi.FFI, module: str, preamble: str, target: str) -> None:

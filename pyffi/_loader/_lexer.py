@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["C_KEYWORDS", "TOKEN", "Tok", "closing", "strip_gnu", "tokens"]
+__all__ = ["C_KEYWORDS", "TOKEN", "Tok", "closing", "strip_gnu", "tokens", "tokens_end"]
 
 #: One token: (kind, text).
 Tok = tuple[str, str]
 
+#: A token and the white space before it (one match per token, none per space):
+#: ``m.lastgroup`` is the kind, ``m[m.lastgroup]`` the token. Search it up to the
+#: end of the text's last token (:func:`tokens_end`): trailing white space matches no
+#: token, and each retry would scan it again.
 TOKEN = re.compile(
+    r"\s*(?:"
     r"""(?P<id>[A-Za-z_]\w*)|(?P<num>\.?\d(?:[eEpP][+-]|[\w.])*)|(?P<str>L?"(?:[^"\\\n]|\\.)*")"""
     r"""|(?P<chr>L?'(?:[^'\\\n]|\\.)*')|(?P<op>\.\.\.|<<=|>>=|->|\+\+|--|<<|>>|<=|>=|==|!=|&&|"""
-    r"""\|\||##|[-+*/%&|^~!<>=?:;,.(){}\[\]#])|(?P<ws>\s+)|(?P<other>.)""",
+    r"""\|\||##|[-+*/%&|^~!<>=?:;,.(){}\[\]#])|(?P<other>\S))""",
     re.S,
 )
 C_KEYWORDS = frozenset(
@@ -70,7 +75,14 @@ C_KEYWORDS = frozenset(
 
 def tokens(text: str) -> list[Tok]:
     """The tokens of ``text``, white space dropped."""
-    return [(m.lastgroup or "", m.group()) for m in TOKEN.finditer(text) if m.lastgroup != "ws"]
+    return [
+        (m.lastgroup or "", m[m.lastgroup or 0]) for m in TOKEN.finditer(text, 0, tokens_end(text))
+    ]
+
+
+def tokens_end(text: str) -> int:
+    """Where the last token of ``text`` ends (its trailing white space left out)."""
+    return len(text.rstrip())
 
 
 def closing(toks: list[Tok], at: int) -> int:

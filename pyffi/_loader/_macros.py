@@ -30,12 +30,34 @@ _CDEF_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(\([^)]*\))?
 # --- expansion ---------------------------------------------------------------------------
 
 
+#: The most tokens one ``#define``'s expansion may produce before it is given up
+#: (``#define A2 A1+A1`` doubles at each level: 2**N tokens).
+BUDGET = 200_000
+
+
+class TooCostly(NotConstant):
+    """The expansion exceeds :data:`BUDGET` tokens."""
+
+
 class Macros:
-    """Every macro of a header set, expanded as the C preprocessor expands them."""
+    """Every macro of a header set, expanded as the C preprocessor expands them.
+
+    While :meth:`constant` evaluates a ``#define``, the expansion of each macro
+    is kept per (name, hidden names): a macro used twice is expanded once, and an
+    expansion that is a parenthesized constant (``(A1 + A1)``) is replaced by one
+    ``val`` token carrying its value, so doubling chains cost linear time. What
+    still grows past :data:`BUDGET` tokens raises :class:`TooCostly`.
+    """
 
     def __init__(self, defs: list[Macro]) -> None:
         self.table: dict[str, tuple[list[str] | None, list[Tok], str]] = {}
         self.own: dict[str, None] = {}  # the library's own macros, in order
+        self.values: list[tuple[Any, Any]] = []  # what the ``val`` tokens stand for
+        self.weights: list[int] = []  # how many tokens of the full expansion each stands for
+        self._memo: dict[tuple[str, frozenset[str]], list[Tok]] = {}
+        self._ffi: Any = None
+        self._enums: dict[str, int] = {}
+        self._spent = 0
         for name, params, body, file, line, own in defs:
             if body == "\0undef":
                 self.table.pop(name, None)
@@ -49,6 +71,40 @@ class Macros:
             if params is not None:
                 plist = [p.strip() for p in params[1:-1].split(",") if p.strip()]
             self.table[name] = (plist, tokens(body), f"{file}:{line}")
+
+    def constant(self, name: str, ffi: Any, enums: dict[str, int]) -> list[Tok]:
+        """The expansion of the object-like macro ``name``, constants folded."""
+        self._ffi, self._enums, self._spent = ffi, enums, 0
+        return self.expand(self.table[name][1], frozenset({name}))
+
+    def evaluator(self, toks: list[Tok]) -> Evaluator:
+        return Evaluator(toks, self._ffi, self._enums, self.values)
+
+    def _folded(self, toks: list[Tok]) -> list[Tok]:
+        """``toks`` as one ``val`` token if they are a parenthesized constant."""
+        if self._ffi is None or len(toks) < 3 or toks[0][1] != "(":
+            return toks
+        if closing(toks, 0) != len(toks) - 1:
+            return toks
+        try:
+            value = self.evaluator(toks).run()
+        except (NotConstant, RecursionError, ValueError, SyntaxError, OverflowError, TypeError):
+            return toks
+        if value[1] == "str":
+            return toks
+        self.values.append(value)
+        self.weights.append(self.weight(toks))
+        return [("val", str(len(self.values) - 1))]
+
+    def weight(self, toks: list[Tok]) -> int:
+        """How many tokens ``toks`` are once every ``val`` token is expanded again: what
+        the C preprocessor produces (a compiler given the macro works that much)."""
+        return sum(self.weights[int(t)] if k == "val" else 1 for k, t in toks)
+
+    def _spend(self, n: int) -> None:
+        self._spent += n
+        if self._spent > BUDGET:
+            raise TooCostly(f"expanding it takes more than {BUDGET} tokens")
 
     def expand(
         self, toks: list[Tok], hide: frozenset[str] = frozenset(), depth: int = 0
@@ -66,7 +122,12 @@ class Macros:
                 continue
             params, body, _ = entry
             if params is None:
-                out += self.expand(body, hide | {tok}, depth + 1)
+                key = (tok, hide)
+                done = self._memo.get(key)
+                if done is None:
+                    done = self._folded(self.expand(body, hide | {tok}, depth + 1))
+                    self._memo[key] = done
+                out += done
                 i += 1
                 continue
             if i + 1 >= len(toks) or toks[i + 1][1] != "(":
@@ -76,9 +137,12 @@ class Macros:
             args, i = arguments(toks, i + 2)
             if params == [] and args == [[]]:
                 args = []
-            out += self.expand(
-                self.substitute(body, params, args, hide, depth), hide | {tok}, depth + 1
+            out += self._folded(
+                self.expand(
+                    self.substitute(body, params, args, hide, depth), hide | {tok}, depth + 1
+                )
             )
+        self._spend(len(out))
         return out
 
     def substitute(
@@ -103,6 +167,7 @@ class Macros:
         if len(args) != len(names):
             raise NotConstant("wrong macro argument count")
         value = dict(zip(names, args))
+        expanded: dict[str, list[Tok]] = {}  # each argument expanded once
         out: list[Tok] = []
         k = 0
         while k < len(body):
@@ -122,7 +187,12 @@ class Macros:
                 continue
             if kind == "id" and tok in value:
                 nxt = body[k + 1][1] if k + 1 < len(body) else ""
-                out += value[tok] if nxt == "##" else self.expand(value[tok], hide, depth + 1)
+                if nxt == "##":
+                    out += value[tok]
+                else:
+                    if tok not in expanded:
+                        expanded[tok] = self.expand(value[tok], hide, depth + 1)
+                    out += expanded[tok]
                 k += 1
                 continue
             out.append(body[k])
@@ -171,10 +241,12 @@ def resolve(
     int_constants: dict[str, int],
 ) -> Declarations:
     """``decls`` with the macros' constants, aliases, skips and prototypes."""
-    consts, aliases, skipped = evaluate(
+    consts, aliases, skipped, heavy = evaluate(
         macros, probe, int_constants, set(decls.functions), set(decls.variables)
     )
-    decls.macro_constants = [n for n in consts if n not in decls.constants]  # enums win
+    # what mode="api" has the compiler evaluate: not the enums (they win), not what
+    # expands past BUDGET tokens (the evaluator's value, which the memo made cheap)
+    decls.macro_constants = [n for n in consts if n not in decls.constants and n not in heavy]
     decls.macros = list(macros.own)
     decls.constants = {**consts, **decls.constants}
     decls.aliases = aliases
@@ -268,11 +340,13 @@ def evaluate(
     enums: dict[str, int],
     functions: set[str],
     variables: set[str],
-) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
-    """(constants, aliases, skipped) of the macros."""
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str], set[str]]:
+    """(constants, aliases, skipped, heavy) of the macros: heavy are the constants
+    whose full expansion exceeds :data:`BUDGET` tokens."""
     constants: dict[str, Any] = {}
     aliases: dict[str, str] = {}
     skipped: dict[str, str] = {}
+    heavy: set[str] = set()
     for name in macros.own:
         params, body, origin = macros.table[name]
         if params is not None:
@@ -284,7 +358,10 @@ def evaluate(
         if not body:
             continue
         try:
-            expanded = macros.expand(body, frozenset({name}))
+            expanded = macros.constant(name, ffi, enums)
+        except TooCostly as e:
+            skipped[name] = f"is a #define not evaluated ({origin}): {e}"
+            continue
         except NotConstant:
             continue
         if len(expanded) == 1 and expanded[0][0] == "id":
@@ -296,14 +373,16 @@ def evaluate(
         if not expanded:
             continue
         try:
-            value, kind = Evaluator(expanded, ffi, enums).run()
+            value, kind = macros.evaluator(expanded).run()
         except (NotConstant, RecursionError, ValueError, SyntaxError, OverflowError, TypeError):
             continue
         if isinstance(kind, tuple) and kind[0] == "ptr":
             constants[name] = {"cast": kind[1], "value": value}
         else:
             constants[name] = value
-    return constants, aliases, skipped
+        if macros.weight(expanded) > BUDGET:
+            heavy.add(name)
+    return constants, aliases, skipped, heavy
 
 
 def fold_array_sizes(text: str, ffi: Any, params: bool = False) -> str | None:

@@ -33,8 +33,10 @@ class Unit:
     origin: str  # file:line
     own: bool
     kind: str  # "function", "variable", "typedef", "tag", "inline", "static", "other"
-    names: list[str]  # what it defines: "f", "T", "struct s", enum constants
-    uses: list[str] = field(default_factory=list)  # names it refers to
+    names: tuple[str, ...]  # what it defines: "f", "T", "struct s", enum constants
+    uses: tuple[str, ...] = ()  # names it refers to
+    # a prototype's token texts (``_validate.shape``), kept as one tuple of strings
+    toks: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass
@@ -54,7 +56,8 @@ class Declarations:
     # Callable only from compiled code (mode="api"): static inline functions and
     # function-like macros, name -> the unit of their prototype. Also in skipped.
     api_only: dict[str, int] = field(default_factory=dict)
-    macro_constants: list[str] = field(default_factory=list)  # constants from #define
+    # constants from #define that mode="api" has the compiler evaluate
+    macro_constants: list[str] = field(default_factory=list)
     macros: list[str] = field(default_factory=list)  # every own #define's name
 
     def to_json(self) -> dict[str, Any]:

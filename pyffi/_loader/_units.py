@@ -12,10 +12,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ._lexer import C_KEYWORDS, TOKEN, Tok, closing, strip_gnu, tokens
+from ._lexer import C_KEYWORDS, Tok, closing, strip_gnu, tokens
 from ._model import Unit
 
-__all__ = ["classify", "inline_prototype", "param_names", "split_units"]
+__all__ = ["PLAIN", "PLAIN_TOKEN", "classify", "inline_prototype", "param_names", "split_units"]
+
+
+# What decides where a unit ends; string and character literals are matched whole so
+# that the braces and semicolons inside them are not taken for these.
+_STRUCTURE = re.compile(r"""L?"(?:[^"\\\n]|\\.)*"|L?'(?:[^'\\\n]|\\.)*'|[{};)]""")
 
 
 def split_units(chunks: Iterable[tuple[str, str, Any, bool]]) -> list[Unit]:
@@ -25,14 +30,16 @@ def split_units(chunks: Iterable[tuple[str, str, Any, bool]]) -> list[Unit]:
         lines = range(where, where + raw_text.count("\n") + 1) if isinstance(where, int) else where
         text = strip_gnu(raw_text)
         depth, start, body_fn = 0, 0, False
-        prev = ""
-        for m in TOKEN.finditer(text):
-            kind, tok = m.lastgroup, m.group()
-            if kind == "ws":
-                continue
+        closed = -1  # where the last ')' ends: a '{' right after it opens a function body
+        seen, newlines = 0, 0  # newlines counted in text[:seen], so each is counted once
+        for m in _STRUCTURE.finditer(text):
+            tok = m.group()
             end = None
+            if tok == ")":
+                closed = m.end()
+                continue
             if tok == "{":
-                if depth == 0 and prev == ")":
+                if depth == 0 and (closed == m.start() or text[closed : m.start()].isspace()):
                     body_fn = True
                 depth += 1
             elif tok == "}":
@@ -41,11 +48,12 @@ def split_units(chunks: Iterable[tuple[str, str, Any, bool]]) -> list[Unit]:
                     end = m.end()
             elif tok == ";" and depth == 0:
                 end = m.end()
-            prev = tok
             if end is not None:
                 piece = text[start:end]
                 first = start + len(piece) - len(piece.lstrip())
-                lineno = lines[text.count("\n", 0, first)]
+                newlines += text.count("\n", seen, first)
+                seen = first
+                lineno = lines[newlines]
                 unit = classify(piece.strip(), f"{file}:{lineno}", own, body_fn)
                 if unit is not None:
                     units.append(unit)
@@ -145,36 +153,90 @@ def _is_enum_brace(toks: list[Tok], k: int) -> bool:
     return j >= 0 and toks[j][1] == "enum"
 
 
-def classify(text: str, origin: str, own: bool, body: bool) -> Unit | None:
+def _unit(
+    text: str,
+    origin: str,
+    own: bool,
+    kind: str,
+    names: list[str],
+    uses: list[str],
+    toks: tuple[str, ...] = (),
+) -> Unit:
+    """A Unit holding tuples of strings: a header's 200,000 units are then no work
+    for the garbage collector (it stops tracking such tuples)."""
+    return Unit(text, origin, own, kind, tuple(names), tuple(uses), toks)
+
+
+# A prototype of words, pointers and a parameter list without parentheses: most of a
+# header, read by regular expressions alone (``_plain_prototype``).
+PLAIN = re.compile(r"[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(((?:[\w\s*,]|\.\.\.)*)\)\s*;")
+PLAIN_TOKEN = re.compile(r"\w+|\.\.\.|[*(),;]")
+_NOT_PLAIN = frozenset(["typedef", "static", "inline", "struct", "union", "enum"])
+_TAGS = ("struct", "union", "enum")
+_ID_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+
+
+def _plain_prototype(text: str, origin: str, own: bool) -> Unit | None:
+    """The Unit of ``int *f(const char *s, ...);``, as :func:`classify` makes it, or None
+    if ``text`` is anything else (tests/test_load.py compares the two on real headers)."""
+    m = PLAIN.fullmatch(text)
+    if m is None or m.group(1) in C_KEYWORDS:
+        return None
+    toks = PLAIN_TOKEN.findall(text)
+    if toks[0] in _NOT_PLAIN:
+        return None
+    uses: list[str] = []
+    prev = ""
+    for t in toks:
+        if t[0] in _ID_START:
+            if t not in C_KEYWORDS:
+                uses.append(f"{prev} {t}" if prev in _TAGS else t)
+        elif t[0].isdigit():
+            return None  # a number where a word should be
+        prev = t
+    return Unit(text, origin, own, "function", (m.group(1),), tuple(uses), tuple(toks))
+
+
+def classify(text: str, origin: str, own: bool, body: bool, plain: bool = True) -> Unit | None:
+    """The Unit of one top-level declaration (``plain=False``: no shortcut for plain
+    prototypes)."""
+    if plain and not body:
+        unit = _plain_prototype(text, origin, own)
+        if unit is not None:
+            return unit
     toks = tokens(text)
     if not toks or toks[0][1] in (";", "_Static_assert"):
         return None
-    top = _collapse(toks)
-    words = [t[1] for t in top]
+    texts = [t for _, t in toks]
+    braces = "{" in texts  # most units (prototypes) have none: no body to scan
+    top = _collapse(toks) if braces else toks
+    words = [t[1] for t in top] if braces else texts
     if not words or words[0] in ("}", ")"):
         return None
     uses: list[str] = []
-    for k, (kind, tok) in enumerate(toks):
-        if kind != "id" or tok in C_KEYWORDS:
-            continue
-        if k and toks[k - 1][1] in ("struct", "union", "enum"):
-            uses.append(f"{toks[k - 1][1]} {tok}")
-        elif not (k and toks[k - 1][1] in (".", "->")):
-            uses.append(tok)
+    prev = ""
+    for kind, tok in toks:
+        if kind == "id" and tok not in C_KEYWORDS:
+            if prev in ("struct", "union", "enum"):
+                uses.append(f"{prev} {tok}")
+            elif prev not in (".", "->"):
+                uses.append(tok)
+        prev = tok
     names: list[str] = []
-    # tags defined here: struct X { ... }
-    for k in range(len(top) - 2):
-        if (
-            top[k][1] in ("struct", "union", "enum")
-            and top[k + 1][0] == "id"
-            and top[k + 2][1] == "{"
-        ):
-            names.append(f"{top[k][1]} {top[k + 1][1]}")
-    names += _enum_constants(toks)
+    if braces:
+        # tags defined here: struct X { ... }
+        for k in range(len(top) - 2):
+            if (
+                top[k][1] in ("struct", "union", "enum")
+                and top[k + 1][0] == "id"
+                and top[k + 2][1] == "{"
+            ):
+                names.append(f"{top[k][1]} {top[k + 1][1]}")
+        names += _enum_constants(toks)
     if body:
         name = _declarator_name(top[: words.index("{")] if "{" in words else top)
         kind = "inline"
-        return Unit(text, origin, own, kind, [name] if name else [], uses)
+        return _unit(text, origin, own, kind, [name] if name else [], uses)
     if words[0] == "typedef":
         decls = _split_declarators(top[1:-1] if words[-1] == ";" else top[1:])
         for d in decls:
@@ -184,29 +246,30 @@ def classify(text: str, origin: str, own: bool, body: bool) -> Unit | None:
             )
             if n:
                 names.append(n)
-        return Unit(text, origin, own, "typedef", names, uses)
+        return _unit(text, origin, own, "typedef", names, uses)
     body_less = [t for t in top if t[1] not in ("{", "}")]
     if len(body_less) <= 4 and words[0] in ("struct", "union", "enum"):
         if "{" in words:
-            return Unit(text, origin, own, "tag", names, uses)
+            return _unit(text, origin, own, "tag", names, uses)
         if len(words) == 3 and top[1][0] == "id":  # struct X;
-            return Unit(text, origin, own, "tag", [f"{words[0]} {words[1]}#fwd"], uses)
+            return _unit(text, origin, own, "tag", [f"{words[0]} {words[1]}#fwd"], uses)
     if words[0] == "static" or (words[0] == "inline"):
         decl = _declarator_name(top[1:-1])
-        return Unit(text, origin, own, "static", [decl] if decl else [], uses)
+        return _unit(text, origin, own, "static", [decl] if decl else [], uses)
     inner = top[:-1] if words[-1] == ";" else top
     decls = _split_declarators(inner)
     first = decls[0]
     fname = _function_name(first)
     if fname is not None:
         more = [_function_name(d) or _declarator_name(d) for d in decls[1:]]
-        return Unit(text, origin, own, "function", [fname, *[m for m in more if m]], uses)
+        names = [fname, *[m for m in more if m]]
+        return _unit(text, origin, own, "function", names, uses, tuple(texts))
     if "{" in words:  # struct s { ... } var;  (a definition and a variable)
-        return Unit(text, origin, own, "tag", names, uses)
+        return _unit(text, origin, own, "tag", names, uses)
     vname = _declarator_name(first)
     if vname is None:
-        return Unit(text, origin, own, "other", names, uses)
-    return Unit(text, origin, own, "variable", [vname, *names], uses)
+        return _unit(text, origin, own, "other", names, uses)
+    return _unit(text, origin, own, "variable", [vname, *names], uses)
 
 
 def _function_name(decl: list[Tok]) -> str | None:

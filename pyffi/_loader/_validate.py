@@ -19,9 +19,10 @@ import cffi
 from cffi import commontypes, model
 
 from . import _cffi_private as private
+from ._lexer import C_KEYWORDS
 from ._macros import fold_array_sizes
 from ._model import Declarations, Unit
-from ._units import inline_prototype
+from ._units import PLAIN, PLAIN_TOKEN, inline_prototype
 
 __all__ = ["KNOWN_TYPES", "opaque_text", "validate"]
 
@@ -35,13 +36,18 @@ _REFUSED = (cffi.CDefError, cffi.FFIError, AssertionError, TypeError, ValueError
 _CHUNK = 200
 
 
-def validate(units: list[Unit], prefix: str) -> tuple[Declarations, cffi.FFI, dict[str, int]]:
-    """The Declarations of ``units``, the probe FFI that read them, its integer constants."""
+def validate(
+    units: list[Unit], prefix: str, shortcut: bool = True
+) -> tuple[Declarations, cffi.FFI, dict[str, int]]:
+    """The Declarations of ``units``, the probe FFI that read them, its integer constants
+    (``shortcut=False``: every unit read by cffi's parser, none from its parts)."""
     units = list(units)  # own inline definitions are replaced by their prototypes
     chosen = _select(units, prefix)
     checker = _Checker(units, prefix, chosen)
+    checker.shortcut = shortcut
     for s in range(0, len(chosen.keep), _CHUNK):
-        checker.settle(chosen.keep[s : s + _CHUNK])
+        checker.chunk(chosen.keep[s : s + _CHUNK])
+    checker.final.sort()  # source order (prototypes are declared ahead of their chunk)
     return _index(units, checker, chosen)
 
 
@@ -141,6 +147,31 @@ class _Checker:
         self.probe.cdef(prefix)
         self.texts: dict[int, str] = {k: units[k].text for k in chosen.keep}
         self.final: list[int] = []
+        self.prototypes = _Prototypes(self.probe)
+        self.shortcut = True
+
+    def chunk(self, part: list[int]) -> None:
+        """Declare ``part`` in order: plain prototypes from the types of their parts
+        (each parameter spelling parsed once), the rest through cffi's parser."""
+        pending: list[int] = []
+        types_pending = False
+        for k in part:
+            u = self.units[k]
+            if u.kind == "function" and u.toks and self.shortcut:
+                if types_pending:
+                    self.settle(pending)  # the types it may use are declared first
+                    self.prototypes.types_changed()
+                    pending, types_pending = [], False
+                if self.prototypes.declare(u):
+                    self.final.append(k)
+                    continue
+            else:
+                types_pending = True
+            pending.append(k)
+        if pending:
+            self.settle(pending)
+            if types_pending:
+                self.prototypes.types_changed()
 
     def attempt(self, text: str) -> str | None:
         """None if cffi reads ``text`` (kept), else its one-line reason (undone)."""
@@ -190,6 +221,170 @@ class _Checker:
                 self.chosen.skipped[n] = f"is a static inline function whose prototype {reason}"
             elif not n.endswith("#fwd"):
                 self.chosen.skipped.setdefault(n, reason)
+
+
+_SHAPE_OPS = frozenset(["(", ")", "*", ",", "..."])
+_TAGS = frozenset(["struct", "union", "enum"])
+_ID_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_REFUSED_PART = (*_REFUSED, NotImplementedError, KeyError, IndexError, AttributeError)
+
+
+class _Prototypes:
+    """Function prototypes declared from the types of their parts.
+
+    cffi's parser costs a few hundred microseconds a declaration, and a header
+    may hold 200,000 prototypes; their parameter spellings repeat. Each
+    parameter (``const char *name``) and result (``int *``) is given to cffi's
+    parser once per *shape*: its words that are not types (names) replaced by
+    numbered placeholders, so ``const char *s`` and ``const char *t`` are one.
+    The function type is then assembled as cffi assembles it. A prototype with
+    anything else (an array size, a value, a declarator around the name, two
+    declarators) goes to cffi's parser whole.
+    """
+
+    def __init__(self, probe: cffi.FFI) -> None:
+        self.probe = probe
+        self.parts: dict[tuple[str, ...], Any] = {}  # a part's shape -> its type (None: refused)
+        self.functions: dict[tuple[Any, ...], Any] = {}  # the parts' shapes -> function type
+        self.shapes: dict[str, tuple[str, ...]] = {}  # a part's text -> its shape
+        self.types: dict[str, bool] = {}  # word -> is a type name
+
+    def types_changed(self) -> None:
+        """New typedefs may have been declared: the shapes seen so far are forgotten."""
+        self.shapes.clear()
+        self.types.clear()
+
+    def is_type(self, word: str) -> bool:
+        known = self.types.get(word)
+        if known is None:
+            known = self.types[word] = (
+                word in C_KEYWORDS
+                or word in KNOWN_TYPES
+                or "typedef " + word in private.declarations(self.probe)
+            )
+        return known
+
+    def shape(self, text: str) -> tuple[str, ...]:
+        found = self.shapes.get(text)
+        if found is None:
+            found = self.shapes[text] = _shape(text, self.is_type)
+        return found
+
+    def declare(self, u: Unit) -> bool:
+        """Declare ``u`` if it is a plain prototype of parts cffi accepts."""
+        split = _prototype_parts(u)
+        if split is None:
+            return False
+        result, params, ellipsis = split
+        keys = [self.shape(result), *map(self.shape, params)]
+        whole = (*keys, ellipsis)
+        tp = self.functions.get(whole)
+        if tp is not None:
+            private.declare_function_type(self.probe, u.names[0], tp)
+            return True
+        result_tp = self.part(keys[0], result, private.result_type)
+        args = [self.part(key, p, private.parameter_type) for key, p in zip(keys[1:], params)]
+        if result_tp is None or any(a is None for a in args):
+            return False  # cffi's parser, given the whole unit, says why
+        if not ellipsis and args == [model.void_type]:
+            args = []
+        if model.void_type in args or (ellipsis and not args):
+            return False
+        self.functions[whole] = private.declare_function(
+            self.probe, u.names[0], tuple(args), result_tp, ellipsis
+        )
+        return True
+
+    def part(self, key: tuple[str, ...], text: str, parse: Any) -> Any:
+        if key not in self.parts:
+            snap = private.snapshot(self.probe)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    self.parts[key] = parse(self.probe, text)
+            except _REFUSED_PART:
+                private.restore(self.probe, snap)
+                self.parts[key] = None
+        return self.parts[key]
+
+
+def _prototype_parts(u: Unit) -> tuple[str, list[str], bool] | None:
+    """(result, each parameter, variadic) of ``RESULT name(PARAMS);`` as text."""
+    if len(u.names) != 1:
+        return None
+    m = PLAIN.fullmatch(u.text)  # most prototypes: no parenthesis among the parameters
+    if m is not None and m.group(1) == u.names[0]:
+        result = u.text[: m.start(1)]
+        params = m.group(2).split(",")
+    else:
+        split = _parts_of_tokens(u)
+        if split is None:
+            return None
+        result, params = split
+    if result.startswith("extern") and not result[6:7].isalnum() and result[6:7] != "_":
+        result = result[6:]
+    params = [p.strip() for p in params]
+    ellipsis = params[-1] == "..."
+    if ellipsis:
+        params.pop()
+    if not result.strip() or any(not p or "..." in p for p in params):
+        return None
+    return result, params, ellipsis
+
+
+def _parts_of_tokens(u: Unit) -> tuple[str, list[str]] | None:
+    """(result, parameters) of a prototype whose parameters hold parentheses
+    (``int (*cb)(int)``), from its tokens."""
+    toks = u.toks
+    try:
+        at = toks.index(u.names[0])
+    except ValueError:
+        return None
+    if at + 1 >= len(toks) or toks[at + 1] != "(" or toks[-1] != ";":
+        return None
+    result = toks[:at]
+    if "(" in result or ")" in result:
+        return None
+    inner = toks[at + 2 : -2]  # between the parentheses, when the list ends the unit
+    if toks[-2] != ")" or any(t not in _SHAPE_OPS and t[0] not in _ID_START for t in inner):
+        return None  # a value, an array size: cffi's parser evaluates those
+    params = _split_parameters(inner)
+    if params is None:
+        return None
+    return " ".join(result), [" ".join(p) for p in params]
+
+
+def _split_parameters(inner: tuple[str, ...]) -> list[list[str]] | None:
+    """The parameters (lists of words) of a list holding parentheses (``int (*cb)(int)``)."""
+    params: list[list[str]] = [[]]
+    depth = 0
+    for t in inner:
+        if t == "(":
+            depth += 1
+        elif t == ")":
+            depth -= 1
+            if depth < 0:
+                return None  # the list closes early: a declarator around the name
+        elif t == "," and depth == 0:
+            params.append([])
+            continue
+        params[-1].append(t)
+    return params if depth == 0 else None
+
+
+def _shape(text: str, is_type: Any) -> tuple[str, ...]:
+    """The words of ``text`` with each that is not a type replaced by a numbered
+    placeholder: what decides how cffi's parser reads them (which are typedef names)."""
+    out: list[str] = []
+    seen: dict[str, str] = {}
+    prev = ""
+    for tok in PLAIN_TOKEN.findall(text):
+        word = tok
+        if tok[0] in _ID_START and prev not in _TAGS and not is_type(tok):
+            word = seen.setdefault(tok, f"\0{len(seen)}")
+        out.append(word)
+        prev = tok
+    return tuple(out)
 
 
 def opaque_text(name: str) -> str:
@@ -245,11 +440,16 @@ def _index(
         t.types.setdefault(n, at)
     name_unit = {**t.enum_at, **t.types}
     deps: list[list[int]] = []
-    for k in final:
+    for i, k in enumerate(final):
         u = units[k]
-        own_names = set(u.names)
-        ds = {name_unit[n] for n in u.uses if n in name_unit and n not in own_names}
-        deps.append(sorted(ds - {index[k]}))
+        hits = [n for n in u.uses if n in name_unit]
+        if hits:
+            own_names = set(u.names)
+            ds = {name_unit[n] for n in hits if n not in own_names}
+            ds.discard(i)
+            deps.append(sorted(ds))
+        else:
+            deps.append([])
     constants = {n: ints[n] for n, at in t.enum_at.items() if units[final[at]].own}
     decls = Declarations(
         units=texts,
@@ -270,25 +470,35 @@ def _drop_unreachable(
     decl: dict[str, Any], t: _Tables, texts: list[str], origins: list[str], skipped: dict[str, str]
 ) -> None:
     """Functions ABI mode cannot call: a parameter or result whose layout is unknown."""
+    opaque: dict[int, tuple[int, Any] | None] = {}  # id(type) -> (position, type) or None
     for n, table in [
         *((n, t.functions) for n in t.functions),
         *((n, t.api_only) for n in t.api_only),
     ]:
         tp = decl[f"function {n}"][0]
-        for i, a in enumerate([*tp.args, tp.result]):
-            if isinstance(a, (model.StructType, model.UnionType)) and a.fldnames is None:
-                at = table[n]
-                if re.search(r"\b(va_list|__gnuc_va_list)\b", texts[at]):
-                    why = (
-                        f"has a va_list parameter ({origins[at]}); "
-                        "ABI mode cannot build a va_list: call the variadic form of the function"
-                    )
-                else:
-                    what = "result" if i == len(tp.args) else f"parameter {i + 1}"
-                    why = (
-                        f"passes its {what} by value as {a.get_c_name()}, whose layout is not "
-                        f"known ({origins[at]})"
-                    )
-                skipped[n] = why
-                del table[n]
-                break
+        if id(tp) not in opaque:  # prototypes of one shape share their type
+            opaque[id(tp)] = next(
+                (
+                    (i, a)
+                    for i, a in enumerate([*tp.args, tp.result])
+                    if isinstance(a, (model.StructType, model.UnionType)) and a.fldnames is None
+                ),
+                None,
+            )
+        found = opaque[id(tp)]
+        if found is not None:
+            i, a = found
+            at = table[n]
+            if re.search(r"\b(va_list|__gnuc_va_list)\b", texts[at]):
+                why = (
+                    f"has a va_list parameter ({origins[at]}); "
+                    "ABI mode cannot build a va_list: call the variadic form of the function"
+                )
+            else:
+                what = "result" if i == len(tp.args) else f"parameter {i + 1}"
+                why = (
+                    f"passes its {what} by value as {a.get_c_name()}, whose layout is not "
+                    f"known ({origins[at]})"
+                )
+            skipped[n] = why
+            del table[n]

@@ -1,0 +1,204 @@
+"""Headers that would hang the loader: macros whose expansion doubles at each level,
+and hundreds of thousands of prototypes. Each load runs in a child interpreter with a
+timeout: a hang is a failed test, never a stuck test run. The constants are compared
+with what a gcc-compiled program prints for the same header.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import BUILD_ENV
+from conftest import _run_python as run_python
+
+CC = shutil.which(os.environ.get("CC", "cc"))
+needs_cc = pytest.mark.skipif(CC is None, reason="needs a C compiler")
+SANITIZED = "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
+def _child(code: str, cache: Path, timeout: float) -> dict:  # type: ignore[type-arg]
+    """Run ``code`` in a fresh interpreter; its last output line is JSON."""
+    try:
+        done = run_python(code, env={"PYFFI_CACHE_DIR": str(cache)}, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the load did not finish in {timeout} s")
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict = json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[type-arg]
+    return result
+
+
+def _doubling_header() -> str:
+    lines = ["#define A0 1"]
+    # parenthesized: 2**N tokens for the preprocessor, N steps for the evaluator
+    lines += [f"#define A{i} (A{i - 1} + A{i - 1})" for i in range(1, 31)]
+    # unparenthesized: no value can stand for a level (A*3 is not (A)*3): bounded
+    lines += ["#define B0 1"] + [f"#define B{i} B{i - 1} + B{i - 1}" for i in range(1, 41)]
+    lines += ["#define TWICE(x) ((x) + (x))"]
+    nested = "1"
+    for _ in range(24):
+        nested = f"TWICE({nested})"
+    lines += [f"#define C24 {nested}", "#define C12 " + "TWICE(" * 12 + "3" + ")" * 12]
+    lines += ["#define MIXED (A10 * 3 + B5 * 2)", "int hostile_f(int);"]
+    return "\n".join(lines) + "\n"
+
+
+def _gcc_values(tmp_path: Path, header: Path, names: list[str]) -> dict[str, int]:
+    src = tmp_path / "values.c"
+    body = "".join(f'    printf("%s %lld\\n", "{n}", (long long)({n}));\n' for n in names)
+    src.write_text(f'#include <stdio.h>\n#include "{header}"\nint main(void) {{\n{body}}}\n')
+    exe = tmp_path / "values"
+    subprocess.run([CC, str(src), "-o", str(exe)], check=True, env=BUILD_ENV)  # type: ignore[list-item]
+    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+    return {line.split()[0]: int(line.split()[1]) for line in out.splitlines()}
+
+
+@needs_cc
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_doubling_macros_are_evaluated_once(tmp_path: Path, mode: str) -> None:
+    header = tmp_path / "doubling.h"
+    header.write_text(_doubling_header())
+    code = f"""
+import json, time, pyffi
+t = time.perf_counter()
+lib = pyffi.load("c", {str(header)!r}, mode={mode!r})
+took = time.perf_counter() - t
+names = ["A10", "A16", "A30", "B5", "B15", "C12", "C24", "MIXED"]
+print(json.dumps({{"took": took, "constants": {{n: lib.constants.get(n) for n in names}},
+                  "skipped": {{n: lib.skipped.get(n) for n in ["B17", "B40", "A30"]}}}}))
+"""
+    got = _child(code, tmp_path / "cache", timeout=120)
+    consts = got["constants"]
+    # what gcc computes, for the macros a compiler can still expand
+    light = ["A10", "A16", "B5", "B15", "C12", "MIXED"]
+    assert {n: consts[n] for n in light} == _gcc_values(tmp_path, header, light)
+    # the ones past any preprocessor's patience, by C's rules
+    assert consts["A30"] == 2**30
+    assert consts["C24"] == 2**24
+    # a macro that stays too costly is skipped with the reason, never a hang
+    for name in ("B17", "B40"):
+        assert got["skipped"][name] is not None
+        assert "takes more than 200000 tokens" in got["skipped"][name]
+    assert got["skipped"]["A30"] is None
+    assert got["took"] < 30, got["took"]
+
+
+def _prototypes(n: int) -> str:
+    """``n`` prototypes of 10,000 shapes over 100 typedefs, and one cffi refuses."""
+    lines = [f"typedef struct h{j} h{j}_t;" for j in range(100)]
+    for i in range(n):
+        j, k = i % 100, (i // 100) % 100
+        lines.append(f"h{j}_t *proto{i}(int count, const char *name, h{k}_t *p, ...);")
+    lines.append("int refused(undeclared_t x);")
+    return "\n".join(lines) + "\n"
+
+
+LOAD_TIMED = """
+import json, random, time, cffi, pyffi
+t = time.perf_counter()
+lib = pyffi.load("c", {header!r})
+took = time.perf_counter() - t
+names = lib.functions()
+# each sampled function has the type cffi gives its declaration alone
+ffi = cffi.FFI()
+ffi.cdef("".join(f"typedef struct h{{j}} h{{j}}_t;" for j in range(100)))
+wrong = []
+for name in random.Random(5).sample([n for n in names if n.startswith("proto")], 300):
+    i = int(name[5:])
+    j, k = i % 100, (i // 100) % 100
+    ffi.cdef(f"h{{j}}_t *{{name}}(int a, const char *name, h{{k}}_t *p, ...);")
+    expect = ffi._parser._declarations[f"function {{name}}"][0].get_c_name()
+    if lib._type_of(name).get_c_name() != expect:
+        wrong.append(name)
+print(json.dumps({{"took": took, "functions": len(names), "wrong": wrong,
+                  "refused": lib.skipped.get("refused", "")}}))
+"""
+
+
+@needs_cc
+def test_load_is_linear_in_the_number_of_prototypes(tmp_path: Path) -> None:
+    took = {}
+    for n in (20_000, 200_000):
+        header = tmp_path / f"protos{n}.h"
+        header.write_text(_prototypes(n))
+        got = _child(LOAD_TIMED.format(header=str(header)), tmp_path / f"cache{n}", timeout=300)
+        assert got["functions"] == n
+        assert got["wrong"] == []
+        assert got["refused"].startswith("cannot be declared"), got["refused"]
+        took[n] = got["took"]
+    # linear: ten times the prototypes, about ten times the time (quadratic was 100 times)
+    assert took[200_000] < 25 * took[20_000], took
+    if not SANITIZED:  # ASan's allocator slows every Python object down
+        assert took[200_000] < 10, took
+
+
+SYSTEM_HEADERS = [
+    "stdio.h",
+    "stdlib.h",
+    "string.h",
+    "math.h",
+    "time.h",
+    "signal.h",
+    "pthread.h",
+    "unistd.h",
+    "wchar.h",
+    "locale.h",
+    "zlib.h",
+    "sqlite3.h",
+    "png.h",
+]
+
+
+@needs_cc
+@pytest.mark.parametrize("name", SYSTEM_HEADERS)
+def test_the_prototype_shortcuts_agree_with_the_full_parse(name: str) -> None:
+    """Plain prototypes are classified by regular expressions and declared from the
+    types of their parts; on real headers (every unit taken as the library's own) that
+    gives the units, names, skips and function types cffi's parser gives unit by unit."""
+    from pyffi._core.paths import get_include
+    from pyffi._core.slices import SLICE_CDEF
+    from pyffi._loader import _cffi_private, _units, _validate
+    from pyffi._loader._toolchain import compiler, preprocess
+
+    found = [Path(d) / name for d in ("/usr/include", "/usr/include/x86_64-linux-gnu")]
+    header = next((p for p in found if p.is_file()), None)
+    if header is None:
+        pytest.skip(f"{name} is not installed")
+    source = preprocess(header, (), None, cc=compiler() or "cc", include=get_include())
+    chunks = [(text, file, where, True) for text, file, where, _own in source.chunks]
+    fast = _units.split_units(chunks)
+    slow = [
+        u
+        for text, file, where, own in chunks
+        for u in _split_without_shortcut(_units, text, file, where, own)
+    ]
+    assert [(u.kind, u.names, u.uses, u.toks) for u in fast] == [
+        (u.kind, u.names, u.uses, u.toks) for u in slow
+    ]
+    assert sum(u.kind == "function" for u in fast) > 5
+    d1, probe1, _ = _validate.validate(fast, SLICE_CDEF, shortcut=True)
+    d2, probe2, _ = _validate.validate(fast, SLICE_CDEF, shortcut=False)
+    assert d1.units == d2.units
+    assert d1.functions == d2.functions
+    assert d1.skipped == d2.skipped
+    t1, t2 = _cffi_private.declarations(probe1), _cffi_private.declarations(probe2)
+    for f in d1.functions:
+        assert t1[f"function {f}"][0].get_c_name() == t2[f"function {f}"][0].get_c_name(), f
+
+
+def _split_without_shortcut(units_module, text, file, where, own):  # type: ignore[no-untyped-def]
+    """split_units with classify's plain-prototype shortcut off."""
+    original = units_module.classify
+
+    def slow(*args):  # type: ignore[no-untyped-def]
+        return original(*args, plain=False)
+
+    units_module.classify = slow
+    try:
+        return units_module.split_units([(text, file, where, own)])
+    finally:
+        units_module.classify = original
