@@ -542,9 +542,22 @@ pyffi_status pyffi_csv_parse(pyffi_csv_table **out, const char *text, size_t len
                            "characters, not line breaks");
     const unsigned char *s = (const unsigned char *)text;
     size_t bad = check_utf8_fast(s, len, final);
-    if (bad < len)
+    if (bad < len) {
+        /* The error that comes first in the text wins, as when the text comes in
+         * pieces (csv.iter_rows): a CSV error in the valid text before the bad byte
+         * is the one reported. That text is valid UTF-8 (a sequence cut by its end
+         * is allowed when not final): this call does not come back here. */
+        pyffi_csv_options before = *options;
+        before.progress = NULL;
+        pyffi_csv_table *prefix = NULL;
+        pyffi_status status =
+            pyffi_csv_parse(&prefix, text, bad, &before, false, first_line, base_offset);
+        if (status != PYFFI_OK)
+            return status;
+        pyffi_csv_table_free(prefix);
         return pyffi__fail(PYFFI_UTF8, "csv: invalid UTF-8 at byte offset %zu",
                            base_offset + bad);
+    }
 
     pyffi_csv_table *t = calloc(1, sizeof *t);
     if (t == NULL)

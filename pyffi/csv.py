@@ -317,23 +317,30 @@ def _iter_file(f: BinaryIO, chunk_size: int, options: Any) -> Iterator[list[str]
 
 
 def _iter_chunks(chunks: Iterator[Any], options: Any) -> Iterator[list[str]]:
-    pending = b""
+    """The rows of the chunks' bytes. An incomplete record stays pending and is
+    parsed again only once the pending bytes have doubled: a 100 MB field costs
+    a few passes over it, not one per chunk."""
+    pending = bytearray()
     line, offset, first = 1, 0, True
+    retry_at = 0  # parse again once this much is pending
     for chunk in chunks:
-        data = pending + bytes(chunk)
+        pending += chunk
+        if len(pending) < retry_at:
+            continue
         start = 0
         if first:
-            if len(data) < 3 and _BOM.startswith(data):
-                pending = data  # too short to tell whether a BOM starts the data
-                continue
+            if len(pending) < 3 and _BOM.startswith(pending):
+                continue  # too short to tell whether a BOM starts the data
             first = False
-            start = offset = 3 if data[:3] == _BOM else 0
-        rows, consumed, lines = _parse(data, start, options, False, line, offset)
+            start = offset = 3 if pending[:3] == _BOM else 0
+        rows, consumed, lines = _parse(pending, start, options, False, line, offset)
         yield from rows
         line += lines
         offset += consumed
-        pending = data[start + consumed :]
+        del pending[: start + consumed]
+        retry_at = 2 * len(pending)
     if first and pending[:3] == _BOM:
-        pending, offset = pending[3:], 3
+        del pending[:3]
+        offset = 3
     rows, _, _ = _parse(pending, 0, options, True, line, offset)
     yield from rows

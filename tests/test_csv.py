@@ -334,6 +334,54 @@ def test_iter_rows_errors_across_chunks():
         list(pyffi.csv.iter_rows(b'a\n"bc', chunk_size=2))
 
 
+def _outcome(parse, data):
+    try:
+        return parse(data)
+    except (pyffi.CsvError, pyffi.Utf8Error) as exc:
+        return type(exc).__name__, str(exc)
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b"a", b",", b'"', b"\n", b"\r", b"\xc3\xa9", b"\xc3", b"\xff", b"x"]),
+        max_size=30,
+    ).map(b"".join),
+    st.integers(1, 8),
+)
+def test_read_and_iter_rows_raise_the_same_error_for_the_same_bytes(data, size):
+    # the error first in the text wins in both (a CSV error before a bad byte, or after)
+    expected = _outcome(pyffi.csv.read, data)
+    assert _outcome(lambda d: list(pyffi.csv.iter_rows(d, chunk_size=size)), data) == expected
+
+
+def test_a_csv_error_before_a_bad_byte_is_the_error():
+    data = b'"a"x,b\n\xc3'  # 'x' after a closing quote, then a cut character
+    for parse in (pyffi.csv.read, lambda d: list(pyffi.csv.iter_rows(d, chunk_size=2))):
+        with pytest.raises(pyffi.CsvError, match="line 1, column 4: 'x' after a closing") as info:
+            parse(data)
+        assert not isinstance(info.value, pyffi.Utf8Error)
+    with pytest.raises(pyffi.Utf8Error, match=r"byte offset 3$"):  # the bad byte comes first
+        pyffi.csv.read(b'"a"\xc3x,b\n')
+
+
+def test_iter_rows_parses_a_long_field_a_few_times(monkeypatch):
+    # one 8 MB field read 64 KB at a time: the pending record is parsed again only
+    # once it has doubled (it was parsed again at every chunk: quadratic)
+    parsed = []
+    real = pyffi.csv._parse
+
+    def counting(data, start, *rest):
+        parsed.append(len(data) - start)
+        return real(data, start, *rest)
+
+    monkeypatch.setattr(pyffi.csv, "_parse", counting)
+    data = b'a,"' + b"x" * (8 << 20) + b'",b\n1,2,3\n'
+    rows = list(pyffi.csv.iter_rows(data, chunk_size=1 << 16))
+    assert rows == [["a", "x" * (8 << 20), "b"], ["1", "2", "3"]]
+    assert sum(parsed) < 4 * len(data), (sum(parsed), len(parsed))
+
+
 @settings(max_examples=examples(300), deadline=None)
 @given(st.text(alphabet='ab,"\r\né', max_size=30), st.integers(1, 8))
 def test_iter_rows_matches_read_for_any_split(text, size):

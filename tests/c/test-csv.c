@@ -87,6 +87,11 @@ static void test_errors(void)
                                   "not closed at the end of the data");
     CHECK(pyffi_csv_parse(&t, "ok\xff", 3, &STRICT, true, 1, 100) == PYFFI_UTF8);
     CHECK_STR(pyffi_error_last(), "csv: invalid UTF-8 at byte offset 102");
+    /* the error first in the text wins: the CSV error before the bad byte */
+    CHECK(pyffi_csv_parse(&t, "a\n\"b\"c\xff", 7, &STRICT, true, 1, 0) == PYFFI_CSV);
+    CHECK_STR(pyffi_error_last(), "csv: line 2, column 4: 'c' after a closing quote (a "
+                                  "delimiter or a line break was expected)");
+    CHECK(pyffi_csv_parse(&t, "a\n\"b\"\xff", 6, &STRICT, true, 1, 0) == PYFFI_UTF8);
     pyffi_csv_options same = {.delimiter = ',', .quotechar = ',', .strict = true};
     CHECK(pyffi_csv_parse(&t, "a", 1, &same, true, 1, 0) == PYFFI_INVALID_ARGUMENT);
     CHECK(pyffi_csv_parse(NULL, "a", 1, &STRICT, true, 1, 0) == PYFFI_INVALID_ARGUMENT);
