@@ -78,9 +78,13 @@ typedef struct pyffi_embed_options {
  */
 PYFFI_API pyffi_status pyffi_embed_start(const pyffi_embed_options *options);
 
-/** What pyffi_embed_enter() returns, to give back to pyffi_embed_leave(). */
+/** What pyffi_embed_enter() returns, to give back to pyffi_embed_leave(). The
+ * fields are pyffi's: they let pyffi_embed_leave() tell a scope it made from any
+ * other value. */
 typedef struct pyffi_embed_scope {
-    int gil;
+    int gil;            /* what to give back to Python */
+    unsigned depth;     /* its place among the thread's open scopes: 1 is the outermost */
+    const void *thread; /* the thread that entered it; NULL: no scope */
 } pyffi_embed_scope;
 
 /**
@@ -88,17 +92,23 @@ typedef struct pyffi_embed_scope {
  * calls in between skip their own hand-off. Scopes nest. Other threads'
  * Python calls wait while a scope is held, so keep it short.
  *
- * @return PYFFI_OK, or the failure of starting Python.
+ * @return PYFFI_OK, or the failure of starting Python (then *out is no scope:
+ *         leaving it fails).
  * Ownership: *out is given back to pyffi_embed_leave() exactly once, on the
- * same thread.
+ * same thread, inner scopes before outer ones.
  */
 PYFFI_API pyffi_status pyffi_embed_enter(pyffi_embed_scope *out);
 
 /**
  * End a scope begun by pyffi_embed_enter() on this thread.
+ *
+ * @return PYFFI_OK; PYFFI_INVALID_ARGUMENT, with nothing changed, for what is
+ *         not this thread's innermost open scope: a scope left already, one
+ *         entered on another thread, one whose pyffi_embed_enter() failed, one
+ *         made up, or an outer scope while an inner one is open.
  * Ownership: takes @p scope.
  */
-PYFFI_API void pyffi_embed_leave(pyffi_embed_scope scope);
+PYFFI_API pyffi_status pyffi_embed_leave(pyffi_embed_scope scope);
 
 /* ------------------------------------------------------------------------ */
 /* Running code                                                              */

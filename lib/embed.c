@@ -52,6 +52,7 @@ static _Thread_local struct {
     PyInterpreterState *interp; /* the interpreter `table` belongs to */
     table *table;
     frame *frame;
+    unsigned scopes; /* pyffi_embed_enter scopes open on this thread */
     char type[256];
     char message[4096];
     char traceback[16384];
@@ -305,15 +306,39 @@ pyffi_status pyffi_embed_enter(pyffi_embed_scope *out)
 {
     if (!out)
         return pyffi__fail(PYFFI_INVALID_ARGUMENT, "pyffi_embed_enter: out is NULL");
+    *out = (pyffi_embed_scope){0, 0, NULL};
     pyffi_status status = running();
-    if (status == PYFFI_OK)
-        out->gil = (int)PyGILState_Ensure();
-    return status;
+    if (status != PYFFI_OK)
+        return status;
+    out->gil = (int)PyGILState_Ensure();
+    out->depth = ++tls.scopes;
+    out->thread = &tls; /* this thread's own state: its address names the thread */
+    return PYFFI_OK;
 }
 
-void pyffi_embed_leave(pyffi_embed_scope scope)
+pyffi_status pyffi_embed_leave(pyffi_embed_scope scope)
 {
+    static const char who[] = "pyffi_embed_leave";
+    if (scope.thread == NULL)
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT,
+                           "%s: not a scope (its pyffi_embed_enter failed, or was not called)",
+                           who);
+    if (scope.thread != (const void *)&tls)
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT,
+                           "%s: the scope was entered on another thread (or is made up); "
+                           "leave it on the thread that entered it", who);
+    if (scope.depth == 0 || scope.depth > tls.scopes ||
+        (scope.gil != (int)PyGILState_LOCKED && scope.gil != (int)PyGILState_UNLOCKED))
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT,
+                           "%s: the scope is not open (left already, or made up); this "
+                           "thread has %u open", who, tls.scopes);
+    if (scope.depth < tls.scopes)
+        return pyffi__fail(PYFFI_INVALID_ARGUMENT,
+                           "%s: scope %u of %u: the scopes entered after it are still open; "
+                           "leave them first", who, scope.depth, tls.scopes);
+    tls.scopes--;
     PyGILState_Release((PyGILState_STATE)scope.gil);
+    return PYFFI_OK;
 }
 
 /*
@@ -1129,6 +1154,7 @@ static PyObject *native_call(PyObject *self, PyObject *const *args, Py_ssize_t n
     frame f = {tls.frame, NULL, NULL};
     pyffi_obj out = 0;
     pyffi_status status = PYFFI_OK;
+    unsigned long failures = pyffi__failures();
     if (made == nargs) {
         tls.frame = &f;
         status = n->fn(&out, handles, (size_t)nargs, n->data);
@@ -1157,17 +1183,23 @@ static PyObject *native_call(PyObject *self, PyObject *const *args, Py_ssize_t n
             restore_exception(f.last);
             f.last = NULL;
         } else {
+            /* the message of this call's failure, never one left by an earlier call */
+            int said = pyffi__failures() != failures;
             PyErr_Format(status == PYFFI_NOMEM ? PyExc_MemoryError : PyExc_RuntimeError,
-                         "%s: %s: %s", n->name, pyffi_status_name(status), pyffi_error_last());
+                         "%s: %s: %s", n->name, pyffi_status_name(status),
+                         said ? pyffi_error_last() : pyffi_status_message(status));
         }
     } else if (released_arg) {
         PyErr_Format(PyExc_RuntimeError, "%s released an argument handle; arguments are "
                      "borrowed (pyffi_embed_dup keeps one)", n->name);
     } else if (out) {
         result = handle_take(out, n->name);
-        if (!result)
-            PyErr_Format(PyExc_RuntimeError, "%s returned handle 0x%llx, which is not live: %s",
-                         n->name, (unsigned long long)out, pyffi_error_last());
+        if (!result) { /* PyErr_Format knows no %llx before Python 3.12: formatted here */
+            char hex[32];
+            snprintf(hex, sizeof hex, "0x%llx", (unsigned long long)out);
+            PyErr_Format(PyExc_RuntimeError, "%s returned handle %s, which is not live: %s",
+                         n->name, hex, pyffi_error_last());
+        }
         out = 0;
     } else {
         result = Py_NewRef(Py_None);

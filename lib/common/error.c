@@ -6,6 +6,8 @@
 
 /* Per-thread, so concurrent callers never see each other's messages. */
 static _Thread_local char last_error[512] = "no error";
+/* How many failures this thread recorded: tells a caller whether code it ran set one. */
+static _Thread_local unsigned long failures;
 
 const char *pyffi_status_name(pyffi_status status)
 {
@@ -36,8 +38,14 @@ const char *pyffi_error_last(void)
     return last_error;
 }
 
+unsigned long pyffi__failures(void)
+{
+    return failures;
+}
+
 pyffi_status pyffi__fail(pyffi_status status, const char *fmt, ...)
 {
+    failures++;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(last_error, sizeof last_error, fmt, ap);

@@ -13,4 +13,8 @@
 __attribute__((visibility("hidden"), format(printf, 2, 3)))
 pyffi_status pyffi__fail(pyffi_status status, const char *fmt, ...);
 
+/* How many failures pyffi__fail recorded on the calling thread (compare two counts to
+ * tell whether code in between recorded one). */
+__attribute__((visibility("hidden"))) unsigned long pyffi__failures(void);
+
 #endif

@@ -50,8 +50,8 @@ static void *worker(void *arg)
             if (add_once(j->add, a, k, &sum) || sum != a + k)
                 j->wrong++;
         }
-        if (scoped)
-            pyffi_embed_leave(scope);
+        if (scoped && pyffi_embed_leave(scope) != PYFFI_OK)
+            j->wrong++;
     }
     if (strcmp(pyffi_embed_error_type(), "ValueError") != 0 ||
         !strstr(pyffi_embed_error_message(), want)) {

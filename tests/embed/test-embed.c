@@ -11,6 +11,8 @@
 #include "check.h"
 #include "pyffi_embed.h"
 
+#include <pthread.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -422,6 +424,26 @@ static pyffi_status native_releases_arg(pyffi_obj *out, const pyffi_obj *args, s
     return nargs ? pyffi_embed_release(args[0]) : PYFFI_OK;
 }
 
+/* Breaks the rule: fails without a message (the caller must not show an older one). */
+static pyffi_status native_silent(pyffi_obj *out, const pyffi_obj *args, size_t nargs, void *data)
+{
+    (void)out;
+    (void)args;
+    (void)nargs;
+    (void)data;
+    return PYFFI_OVERFLOW;
+}
+
+/* Breaks the rule: returns a handle it released. */
+static pyffi_status native_dead(pyffi_obj *out, const pyffi_obj *args, size_t nargs, void *data)
+{
+    (void)args;
+    (void)nargs;
+    (void)data;
+    pyffi_status s = pyffi_embed_int64(out, 7);
+    return s == PYFFI_OK ? pyffi_embed_release(*out) : s;
+}
+
 static pyffi_obj call_py(pyffi_obj fn, pyffi_obj *args, size_t nargs)
 {
     pyffi_obj out = 0;
@@ -498,6 +520,25 @@ static void test_native_functions(void)
                   "1180591620717411303424 does not fit int64_t");
     OK(pyffi_embed_release(r));
     OK(pyffi_embed_release(o[1]));
+    /* A failure without a message says so; it never shows an earlier call's message. */
+    pyffi_obj silent = 0, dead = 0;
+    OK(pyffi_embed_function(&silent, "native_silent", native_silent, NULL));
+    OK(pyffi_embed_function(&dead, "native_dead", native_dead, NULL));
+    FAILS(pyffi_embed_raise("ValueError", "x"), PYFFI_INVALID_ARGUMENT, "no native function");
+    r = call_py(describe, &silent, 1);
+    CHECK_TEXT(r, "RuntimeError: native_silent: PYFFI_OVERFLOW: value out of range");
+    OK(pyffi_embed_release(r));
+    /* A dead result handle is named, in hex (PyErr_Format before 3.12 has no %llx). */
+    r = call_py(describe, &dead, 1);
+    char *text = NULL;
+    OK(pyffi_embed_to_str(&text, NULL, r));
+    CONTAINS(text, "RuntimeError: native_dead returned handle 0x");
+    CONTAINS(text, ", which is not live: ");
+    CHECK(text && !strstr(text, "%"));
+    pyffi_string_free(text);
+    OK(pyffi_embed_release(r));
+    OK(pyffi_embed_release(silent));
+    OK(pyffi_embed_release(dead));
     /* A released borrowed argument is reported, not a double release. */
     pyffi_obj rel[2] = {releases, 0};
     OK(pyffi_embed_int64(&rel[1], 1));
@@ -628,9 +669,50 @@ static void test_scope(void)
     OK(pyffi_embed_to_int64(&n, v));
     CHECK(n == 42);
     OK(pyffi_embed_release(v));
-    pyffi_embed_leave(inner);
-    pyffi_embed_leave(outer);
+    /* Left out of order: refused, nothing changed (the inner scope is still open). */
+    FAILS(pyffi_embed_leave(outer), PYFFI_INVALID_ARGUMENT,
+          "scope 1 of 2: the scopes entered after it are still open");
+    OK(pyffi_embed_leave(inner));
+    OK(pyffi_embed_leave(outer));
     FAILS(pyffi_embed_enter(NULL), PYFFI_INVALID_ARGUMENT, "out is NULL");
+}
+
+/* Misuse of a scope is an error with a message, never an abort. */
+static void *leave_on_this_thread(void *scope)
+{
+    static pyffi_status status;
+    status = pyffi_embed_leave(*(pyffi_embed_scope *)scope);
+    CONTAINS(pyffi_error_last(), "the scope was entered on another thread");
+    return &status;
+}
+
+static void test_scope_misuse(void)
+{
+    pyffi_embed_scope never = {0, 0, NULL}, scope;
+    FAILS(pyffi_embed_leave(never), PYFFI_INVALID_ARGUMENT,
+          "pyffi_embed_leave: not a scope (its pyffi_embed_enter failed, or was not called)");
+    OK(pyffi_embed_enter(&scope));
+    OK(pyffi_embed_leave(scope));
+    FAILS(pyffi_embed_leave(scope), PYFFI_INVALID_ARGUMENT,
+          "the scope is not open (left already, or made up); this thread has 0 open");
+    pyffi_embed_scope made_up = scope;
+    made_up.depth = 7;
+    FAILS(pyffi_embed_leave(made_up), PYFFI_INVALID_ARGUMENT, "the scope is not open");
+    made_up = (pyffi_embed_scope){1, 1, &made_up};
+    FAILS(pyffi_embed_leave(made_up), PYFFI_INVALID_ARGUMENT, "entered on another thread");
+    /* Entered here, left on another thread: refused there, left here after. */
+    OK(pyffi_embed_enter(&scope));
+    pthread_t other;
+    void *status = NULL;
+    OK(pyffi_embed_run(NULL, S("x = 1")));
+    CHECK(pthread_create(&other, NULL, leave_on_this_thread, &scope) == 0);
+    CHECK(pthread_join(other, &status) == 0);
+    CHECK(status && *(pyffi_status *)status == PYFFI_INVALID_ARGUMENT);
+    OK(pyffi_embed_leave(scope));
+    /* Python still works for every thread after all that. */
+    pyffi_obj v = 0;
+    OK(pyffi_embed_eval(&v, NULL, S("x + 1")));
+    OK(pyffi_embed_release(v));
 }
 
 int main(int argc, char **argv)
@@ -658,6 +740,7 @@ int main(int argc, char **argv)
     test_native_functions();
     test_call_values();
     test_scope();
+    test_scope_misuse();
 
     pyffi_obj sys_path = 0;
     OK(pyffi_embed_eval(&sys_path, NULL, S("__import__('sys').path[0]")));
