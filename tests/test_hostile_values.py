@@ -10,7 +10,9 @@ array) is a failed test, never a dead test run.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DEMO
@@ -156,3 +158,52 @@ def test_integers_come_through_index_only(c_library: Path, mode: str) -> None:
     assert lib.demo_add(True, 1) == 2
     with pytest.raises(OverflowError, match=r"argument 'a' = 2147483648 does not fit int32_t"):
         lib.demo_add(2**31, 1)
+
+
+def _chapter_calls() -> dict[str, Any]:
+    import pyffi
+
+    def set_age(v: object) -> int:
+        person = pyffi.Person("Ann", 1)
+        person.age = v  # type: ignore[assignment]
+        return person.age
+
+    return {
+        "add() argument 'a'": lambda v: pyffi.add(v, 1),
+        "add_one() argument 'x'": pyffi.add_one,
+        "add_u32() argument 'x'": pyffi.add_u32,
+        "add_isize() argument 'x'": pyffi.add_isize,
+        "get_square_root() argument 'v'": pyffi.get_square_root,
+        "sum_as_string() argument 'b'": lambda v: pyffi.sum_as_string(1, v),
+        "calc() argument 'a'": lambda v: pyffi.calc(v, 1, lambda a, b: a + b),
+        "create_struct() argument 'age'": lambda v: pyffi.create_struct("Bo", v).age,
+        "Person() argument 'age'": lambda v: pyffi.Person("Bo", v).age,
+        "Person.age": set_age,
+    }
+
+
+@pytest.mark.parametrize("what", list(_chapter_calls()))
+def test_the_chapters_take_integers_through_index_only(what: str) -> None:
+    import decimal
+    import fractions
+
+    call = _chapter_calls()[what]
+    for value in (decimal.Decimal("2.7"), fractions.Fraction(7, 2), _IntOnly()):
+        with pytest.raises(TypeError, match=rf"^{re.escape(what)} must be int, not "):
+            call(value)
+    assert call(_IndexOnly()) == call(5)  # __index__, as CPython's own C API
+
+
+def test_sorting_a_list_takes_integers_through_index_only() -> None:
+    import decimal
+
+    import pyffi
+
+    for sort in (pyffi.sort_array, lambda xs: pyffi.sort_by(xs, lambda a, b: a - b)):
+        xs = [3, decimal.Decimal("2.7"), 1]
+        with pytest.raises(TypeError, match=r"list item 1 must be int, not Decimal"):
+            sort(xs)
+        assert xs[1] == decimal.Decimal("2.7")  # nothing truncated, nothing written back
+        ys = [3, _IndexOnly(), True]
+        sort(ys)
+        assert ys == [1, 3, 5]

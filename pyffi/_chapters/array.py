@@ -20,6 +20,7 @@ from .._buffer import Int64View
 from .._core.errors import OutOfRangeError
 from .._core.sequences import real_len
 from .backend import ffi, lib, raise_status
+from .call import exact_ints
 
 __all__ = ["Vector", "create_array", "process_dict", "sort_array"]
 
@@ -67,7 +68,7 @@ def _list_error(xs: list[Any], exc: Exception) -> Exception:
 def _sort_list(xs: list[Any]) -> None:
     n = real_len(xs)  # the items it holds: a subclass's __len__ may say anything
     try:
-        data = ffi.new("int64_t[]", xs)
+        data = ffi.new("int64_t[]", exact_ints("sort_array", "list item", xs))
     except (TypeError, OverflowError) as exc:
         raise _list_error(xs, exc) from None
     status = lib.pyffi_sort_i64(data, n)

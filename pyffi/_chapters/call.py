@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 from typing import Any, Callable, TypeVar
 
 from .._core.errors import OutOfRangeError
 from .backend import ffi, lib, raise_status
 
-__all__ = ["argument_error", "encode_utf8", "param_ctypes", "result_call", "take_string"]
+__all__ = [
+    "argument_error",
+    "encode_utf8",
+    "exact_ints",
+    "index_argument",
+    "is_integer",
+    "param_ctypes",
+    "result_call",
+    "take_string",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +47,50 @@ def _describe(ctype: Any) -> tuple[str, str]:
     signed = int(ffi.cast(ctype, -1)) < 0
     lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
     return "int", f"{ctype.cname} [{lo}, {hi}]"
+
+
+def is_integer(ctype: Any) -> bool:
+    """Whether an argument of C type ``ctype`` is an integer (not a float, bool or char)."""
+    if ctype.kind == "enum":
+        return True
+    return ctype.kind == "primitive" and ctype.cname not in (
+        "float",
+        "double",
+        "long double",
+        "_Bool",
+        "char",
+        "wchar_t",
+        "char16_t",
+        "char32_t",
+    )
+
+
+def index_argument(func: str, param: str, value: object) -> int:
+    """``value`` as an int the way CPython's C API takes one: through ``__index__``.
+
+    cffi would also take ``__int__`` and truncate (``Decimal('2.7')`` -> 2); an exact
+    int goes straight to cffi without coming here.
+    """
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(
+            f"{func}() argument '{param}' must be int, not {type(value).__name__}"
+        ) from None
+
+
+def exact_ints(func: str, what: str, items: list[Any]) -> list[Any]:
+    """``items``, or a copy with each item through ``__index__`` if any is not an exact
+    int (``what``: how an item is named, e.g. "list item"). One pass in C when all are."""
+    if set(map(type, items)) <= {int}:
+        return items
+    out = []
+    for i, x in enumerate(items):
+        try:
+            out.append(x if type(x) is int else operator.index(x))
+        except TypeError:
+            raise TypeError(f"{func}() {what} {i} must be int, not {type(x).__name__}") from None
+    return out
 
 
 def argument_error(
@@ -76,9 +130,9 @@ def argument_error(
 # nothing is shared between threads (cffi releases the GIL during the call)
 # or with a signal handler re-entering the same function on this thread.
 _TEMPLATE = """
-def make(cfunc, fail, func, names, ctypes):
+def make(cfunc, fail, func, names, ctypes, index, int_):
     def call({params}):
-        try:
+{checks}        try:
             result = cfunc({params})
         except (TypeError, OverflowError) as exc:
             raise fail(func, names, ctypes, ({params},), exc) from None
@@ -87,6 +141,16 @@ def make(cfunc, fail, func, names, ctypes):
         return result.value
     return call
 """
+
+
+def _index_checks(names: tuple[str, ...], ctypes: tuple[Any, ...]) -> str:
+    """The template's lines taking integer parameters through ``__index__`` only: an
+    exact int passes a class test (10-15 ns; ``type(a) is int`` measured slower)."""
+    return "".join(
+        f"        if {p}.__class__ is not int_: {p} = index(func, names[{i}], {p})\n"
+        for i, (p, ct) in enumerate(zip(names, ctypes))
+        if is_integer(ct)
+    )
 
 
 def result_call(cfunc: Any) -> Callable[[F], F]:
@@ -99,9 +163,13 @@ def result_call(cfunc: Any) -> Callable[[F], F]:
 
     def decorate(stub: F) -> F:
         names = tuple(inspect.signature(stub).parameters)
+        ctypes = param_ctypes(cfunc)
         namespace: dict[str, Any] = {"raise_status": raise_status}
-        exec(_TEMPLATE.format(params=", ".join(names)), namespace)
-        call = namespace["make"](cfunc, argument_error, stub.__name__, names, param_ctypes(cfunc))
+        checks = _index_checks(names, ctypes)
+        exec(_TEMPLATE.format(params=", ".join(names), checks=checks), namespace)
+        call = namespace["make"](
+            cfunc, argument_error, stub.__name__, names, ctypes, index_argument, int
+        )
         return functools.update_wrapper(call, stub)  # type: ignore[return-value]
 
     return decorate

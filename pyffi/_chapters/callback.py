@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 from .._core.errors import OutOfRangeError
 from .._core.sequences import real_len
 from .backend import backend, ffi, lib, raise_status
-from .call import argument_error, param_ctypes
+from .call import argument_error, exact_ints, index_argument, param_ctypes
 
 __all__ = [
     "calc",
@@ -208,6 +208,10 @@ def calc(a: int, b: int, op: Callable[[int, int], int]) -> int:
     """
     if not callable(op):
         _callable("calc", "op", op)
+    if a.__class__ is not int:
+        a = index_argument("calc", "a", a)
+    if b.__class__ is not int:
+        b = index_argument("calc", "b", b)
     state = [op, None, "calc"]
     try:
         result = _calc(a, b, _binop, _new_handle(state))
@@ -220,6 +224,7 @@ def calc(a: int, b: int, op: Callable[[int, int], int]) -> int:
 
 
 def _int64_items(func: str, xs: list[Any]) -> Any:
+    xs = exact_ints(func, "list item", xs)
     try:
         return ffi.new("int64_t[]", xs)
     except (TypeError, OverflowError) as exc:

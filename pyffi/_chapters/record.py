@@ -7,6 +7,7 @@ the object is collected; ``ffi.release`` makes sure it is released only once.
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 from .._core.errors import OutOfRangeError
 from .backend import ffi, lib, raise_status
-from .call import argument_error, encode_utf8, param_ctypes
+from .call import argument_error, encode_utf8, index_argument, param_ctypes
 
 __all__ = ["Person", "Point", "create_struct", "point_distance"]
 
@@ -129,6 +130,8 @@ class Person:
 
     def __init__(self, name: str, age: int) -> None:
         data = encode_utf8(name, "Person", "name")
+        if age.__class__ is not int:
+            age = index_argument("Person", "age", age)
         out = ffi.new("pyffi_person **")
         try:
             status = lib.pyffi_person_new(out, data, len(data), age)
@@ -170,6 +173,11 @@ class Person:
 
     @age.setter
     def age(self, value: int) -> None:
+        if value.__class__ is not int and value is not None:
+            try:
+                value = operator.index(value)
+            except TypeError:
+                raise TypeError(f"Person.age must be int, not {type(value).__name__}") from None
         _set_field(self._live(), "Person", "age", value, "int", "uint8_t [0, 255]")
 
     @property
@@ -215,6 +223,8 @@ def create_struct(name: str, age: int) -> Person:
     Person(name='Bob', age=42)
     """
     data = encode_utf8(name, "create_struct", "name")
+    if age.__class__ is not int:
+        age = index_argument("create_struct", "age", age)
     try:
         result = lib.pyffi_person_create(data, len(data), age)
     except (TypeError, OverflowError) as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .._core.errors import OutOfRangeError
 from .backend import ffi, lib, raise_status
-from .call import argument_error, param_ctypes, result_call, take_string
+from .call import argument_error, index_argument, param_ctypes, result_call, take_string
 
 __all__ = [
     "add",
@@ -177,6 +177,10 @@ def sum_as_string(a: int, b: int) -> str:
     >>> pyffi.sum_as_string(5, 3)
     '8'
     """
+    if a.__class__ is not int:
+        a = index_argument("sum_as_string", "a", a)
+    if b.__class__ is not int:
+        b = index_argument("sum_as_string", "b", b)
     out = ffi.new("char **")
     length = ffi.new("size_t *")
     try:
