@@ -10,7 +10,7 @@ in C too (``pyffi._rows``), one str per field.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Union
 
@@ -218,16 +218,7 @@ def read_columns(
         first = 1 if header else 0
         if len(set(names)) != len(names):
             raise ValueError(f"read_columns(): duplicate column names in the header: {names}")
-        types = dict(types or {})
-        for name, given in types.items():
-            if name not in names:
-                raise KeyError(
-                    f"read_columns(): types names {name!r}, not a column (columns: {names})"
-                )
-            if given not in (int, float, str):
-                raise TypeError(
-                    f"read_columns(): the type of {name!r} must be int, float or str, not {given!r}"
-                )
+        types = _column_types(types, names)
         columns: dict[str, Vector | list[str]] = {}
         rows: list[list[str]] | None = None
         for index, name in enumerate(names):
@@ -256,6 +247,24 @@ def read_columns(
                     int(lib.PYFFI_CSV),
                 ) from None
         return columns
+
+
+def _column_types(types: object, names: list[str]) -> dict[str, type]:
+    """read_columns()'s ``types``, checked against the header's column names."""
+    if types is not None and not isinstance(types, Mapping):
+        raise TypeError(
+            "read_columns() argument 'types' must be a mapping of column names to "
+            f"int, float or str, not {type(types).__name__}"
+        )
+    checked = dict(types or {})
+    for name, given in checked.items():
+        if name not in names:
+            raise KeyError(f"read_columns(): types names {name!r}, not a column (columns: {names})")
+        if given not in (int, float, str):
+            raise TypeError(
+                f"read_columns(): the type of {name!r} must be int, float or str, not {given!r}"
+            )
+    return checked
 
 
 def parse_csv_fast(path: str | os.PathLike[str]) -> list[list[str]]:

@@ -519,3 +519,9 @@ def test_the_gil_is_released_while_c_parses():
         go.set()
         thread.join()
     assert seen == [True]
+
+
+def test_read_columns_types_must_be_a_mapping():
+    for types in ("x", ["a"], 5):
+        with pytest.raises(TypeError, match="argument 'types' must be a mapping of column names"):
+            pyffi.csv.read_columns(b"a,b\n1,2\n", types=types)

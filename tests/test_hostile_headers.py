@@ -202,3 +202,65 @@ def _split_without_shortcut(units_module, text, file, where, own):  # type: igno
         return units_module.split_units([(text, file, where, own)])
     finally:
         units_module.classify = original
+
+
+# Declarations cffi's parser reads but cannot build, or cannot read at all: each is
+# in skipped with the reason (with what uses it), the rest of the header loads.
+UNREPRESENTABLE = {
+    "an enum wider than long": (
+        "enum big { HUGE = 0x1ffffffffffffffff };\nint takes_big(enum big e);\n",
+        {"enum big": "don't all fit", "HUGE": "don't all fit", "takes_big": "uses enum big"},
+    ),
+    "a bit-field wider than its type": (
+        "struct wide { int a : 70; };\nint wide_value(struct wide w);\n"
+        "int wide_ptr(struct wide *w);\n",
+        {"struct wide": "int:70", "wide_value": "uses struct wide", "wide_ptr": "uses struct"},
+    ),
+    "a function declared inside a struct": (
+        "struct methods { int a; int get(int); };\nint use_methods(struct methods *m);\n",
+        {"struct methods": "function type", "use_methods": "uses struct methods"},
+    ),
+    "a struct missing its closing brace": (
+        "int before(int);\nstruct open { int a;\nint after(int);\n",
+        {"struct open": "parse error"},
+    ),
+    "a typedef missing its closing brace": (
+        "int before(int);\ntypedef struct { int a; T;\n",
+        {"<": "parse error"},
+    ),
+    "a brace closing nothing": ("int before(int);\n};\nint after(int);\n", {}),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREPRESENTABLE))
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_declarations_cffi_cannot_represent_are_skipped(
+    tmp_path: Path, case: str, mode: str
+) -> None:
+    import pyffi
+
+    text, expected = UNREPRESENTABLE[case]
+    header = tmp_path / "h.h"
+    header.write_text("int fine(int);\n" + text)
+    loads = {"cdef": lambda: pyffi.load("c", cdef="int fine(int);\n" + text, mode=mode)}
+    if CC is not None:
+        loads["header"] = lambda: pyffi.load("c", header, mode=mode)
+    for how, load in loads.items():
+        if mode == "api" and case != "an enum wider than long":
+            # not C a compiler takes: the extension does not compile, and says why
+            with pytest.raises(pyffi.CompileError, match="the C compiler failed"):
+                load()
+            continue
+        lib = load()
+        for name, why in expected.items():
+            found = [r for n, r in lib.skipped.items() if n.startswith(name)]
+            assert found and why in found[0], (how, name, dict(lib.skipped))
+            if not name.startswith(("struct ", "enum ", "<")) and name != "HUGE":
+                with pytest.raises(AttributeError, match="cannot be declared"):
+                    getattr(lib, name)
+        # the rest of the header is there: nothing else lost
+        declared = {*lib.functions(), *lib.skipped}
+        assert "fine" in lib.functions()
+        assert "before" not in text or "before" in declared, (how, dict(lib.skipped))
+        if case == "a brace closing nothing":
+            assert "after" in lib.functions()

@@ -444,7 +444,9 @@ def test_struct_arguments_and_results(demo):
         r"fields or a tuple, not list",
     ):
         demo.demo_point_norm([3, 4])
-    with pytest.raises(KeyError, match=r"demo_point_norm.. argument 'p'"):
+    with pytest.raises(  # a field the struct lacks: a TypeError naming both (issue 30)
+        TypeError, match=r"demo_point_norm.. argument 'p' .*: struct demo_point has no field 'z'"
+    ):
         demo.demo_point_norm({"x": 1, "z": 2})
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -256,6 +257,12 @@ def test_callbacks_setting_is_checked(c_library: Path) -> None:
         pyffi.DeclarationError, match=r"callback\(\): 'no_such_t' is not a C type here"
     ):
         lib.callback(lambda: 0, "no_such_t")
+    for bad in ("", "  ", "*", "int (*)(", "struct"):  # cffi's own errors differ by mode
+        said = rf"^callback\(\): {re.escape(repr(bad))} is not a C"
+        with pytest.raises(pyffi.DeclarationError, match=said):
+            lib.callback(lambda: 0, bad)
+    with pytest.raises(TypeError, match="callback\\(\\) ctype must be a str, not int"):
+        lib.callback(lambda: 0, 5)  # type: ignore[arg-type]
     with pytest.raises(
         TypeError,
         match=r"demo_apply\(\) argument 'op' .* must be a callable or a Callback of "
@@ -297,3 +304,25 @@ def test_owned_struct_with_an_unfit_free_is_refused(c_library: Path) -> None:
         r"takes neither it, a pointer to it, nor",
     ):
         pyffi.load(c_library, HERE / "demo.h", owned={"demo_girl_make": "demo_girl_bad_free"})
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_a_callback_result_c_cannot_take_names_the_call_and_the_callback(
+    c_library: Path, mode: str
+) -> None:
+    lib = pyffi.load(c_library, HERE / "demo.h", mode=mode)
+
+    def op(a: int, b: int) -> object:
+        return "x"
+
+    with pytest.raises(TypeError) as info:
+        lib.demo_apply(op, 1, 2)
+    said = str(info.value)
+    assert said.startswith("the callback <function ")
+    assert "op at 0x" in said and "(demo_apply() argument 'op')" in said
+    assert said.endswith(
+        "returned a value its C result type (int32_t) cannot take: an integer is required"
+    )
+    with pytest.raises(OverflowError, match=r"\(int32_t\) cannot take: integer 1099511627776"):
+        lib.demo_apply(lambda a, b: 2**40, 1, 2)
+    assert lib.demo_apply(lambda a, b: a + b, 1, 2) == 3  # the Library is still fine

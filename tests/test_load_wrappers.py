@@ -310,3 +310,14 @@ def test_the_c_helpers_refuse_what_they_cannot_hold(both) -> None:  # type: igno
     native = both["api"]._native
     with pytest.raises(IndexError, match="no compiled wrapper of that index"):
         native.bind(10**6, (print, {}))
+
+
+def test_a_dict_naming_a_field_the_struct_lacks_is_a_type_error(both) -> None:  # type: ignore[no-untyped-def]
+    for lib in both.values():
+        for value in ({"k": 1, "v": 2.0, "z": 3}, {"z": 1}):
+            with pytest.raises(
+                TypeError,
+                match=r"^kv_pair_sum\(\) argument '\w+' \(kv_pair\): "
+                r"struct kv_pair has no field 'z'; its fields: k, v$",
+            ):
+                lib.kv_pair_sum(value)

@@ -455,12 +455,18 @@ class Arguments:
             try:
                 box = ffi.new(ctype, value)
             except (TypeError, OverflowError, ValueError, KeyError) as exc:
+                where = f"{self.name}() argument '{self.names[i]}' ({type_text(tp)})"
+                if isinstance(exc, KeyError):  # a dict naming a field the struct lacks
+                    unknown = [k for k in value if k not in (struct.fldnames or ())]
+                    field = repr(unknown[0]) if unknown else str(exc)
+                    raise TypeError(
+                        f"{where}: {spelt} has no field {field}; "
+                        f"its fields: {', '.join(struct.fldnames or ())}"
+                    ) from None
                 # cffi names the struct 'kv_pair' in ABI mode, 'struct kv_pair' in API
                 # mode: the message spells it one way in both
                 said = str(exc).replace(f"'{bare}'", f"'{spelt}'")
-                raise type(exc)(
-                    f"{self.name}() argument '{self.names[i]}' ({type_text(tp)}): {said}"
-                ) from None
+                raise type(exc)(f"{where}: {said}") from None
             call.append(box)
             return box[0] if by_value else box
 

@@ -287,12 +287,21 @@ class Library:
         """
         if not callable(fn):
             raise TypeError(f"callback() needs a callable, not {type(fn).__name__}")
+        if not isinstance(ctype, str):
+            raise TypeError(f"callback() ctype must be a str, not {type(ctype).__name__}")
         if ctype in self._decls.types:
             self._declare(self._decls.types[ctype])
+        # a compiled FFI raises its own ffi.error for a type it cannot parse
+        refused = (cffi.CDefError, cffi.FFIError, TypeError, AttributeError)
         try:
+            if not ctype.strip():
+                raise cffi.CDefError("an empty type")
             ct = self._ffi.typeof(ctype)
-        except (cffi.CDefError, cffi.FFIError, TypeError) as exc:
-            raise DeclarationError(f"callback(): {ctype!r} is not a C type here: {exc}") from None
+        except (*refused, getattr(self._ffi, "error", cffi.FFIError)) as exc:
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            raise DeclarationError(
+                f"callback(): {ctype!r} is not a C type here: {detail}"
+            ) from None
         if ct.kind != "function":  # cffi's kind of a function pointer type
             raise TypeError(f"callback(): {ctype!r} is not a function pointer type")
         # C's arguments arrive as they are (cdata, ints, floats): a char * here

@@ -119,6 +119,12 @@ class Callback:
         def on_error(exc_type: Any, exc: BaseException | None, tb: Any) -> None:
             if exc is None or isinstance(exc, _Skip):
                 return
+            if tb is None and isinstance(exc, (TypeError, OverflowError)):
+                # raised by cffi, not by fn: what fn returned does not fit the C result
+                exc = type(exc)(
+                    f"the callback {fn!r} ({where}) returned a value its C result type "
+                    f"({ctype.result.cname}) cannot take: {exc}"
+                )
             registry.failed(exc)
 
         self.cdata = ffi.callback(ctype, entry, onerror=on_error)

@@ -43,9 +43,12 @@ def split_units(chunks: Iterable[tuple[str, str, Any, bool]]) -> list[Unit]:
                     body_fn = True
                 depth += 1
             elif tok == "}":
-                depth -= 1
-                if depth == 0 and body_fn:
+                if depth == 0:  # a '}' closing nothing: it ends what came before it
                     end = m.end()
+                else:
+                    depth -= 1
+                    if depth == 0 and body_fn:
+                        end = m.end()
             elif tok == ";" and depth == 0:
                 end = m.end()
             if end is not None:
@@ -241,9 +244,10 @@ def classify(text: str, origin: str, own: bool, body: bool, plain: bool = True) 
         decls = _split_declarators(top[1:-1] if words[-1] == ";" else top[1:])
         for d in decls:
             # the first declarator carries the type: skip up to the body or the type words
-            n = _declarator_name(
-                d if "{" not in [t[1] for t in d] else d[[t[1] for t in d].index("}") + 1 :]
-            )
+            spelt = [t[1] for t in d]
+            if "{" in spelt and "}" not in spelt:
+                continue  # a body never closed: no name to tell (cffi says why)
+            n = _declarator_name(d[spelt.index("}") + 1 :] if "{" in spelt else d)
             if n:
                 names.append(n)
         return _unit(text, origin, own, "typedef", names, uses)

@@ -5,7 +5,11 @@ closure); ``static inline`` definitions become prototypes (callable in
 mode="api"). cffi then reads them in chunks; a chunk it refuses is halved
 until the refused units are found (a few ``cdef`` calls, not one per unit),
 and each refused unit gets a second chance (array sizes folded, a system type
-made opaque) before it goes to ``skipped`` with cffi's reason.
+made opaque) before it goes to ``skipped`` with cffi's reason. Plain
+prototypes are declared from their parts' types (``_prototypes``). Last, every
+type, function and variable kept is built as cffi builds it on first use: what
+cffi reads but cannot build (an enum wider than ``long``, a bit-field wider
+than its type, a function inside a struct) is skipped too, with what uses it.
 """
 
 from __future__ import annotations
@@ -16,22 +20,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cffi
-from cffi import commontypes, model
+from cffi import model
 
 from . import _cffi_private as private
-from ._lexer import C_KEYWORDS
 from ._macros import fold_array_sizes
 from ._model import Declarations, Unit
-from ._units import PLAIN, PLAIN_TOKEN, inline_prototype
+from ._prototypes import KNOWN_TYPES, REFUSED, Prototypes
+from ._units import inline_prototype
 
-__all__ = ["KNOWN_TYPES", "opaque_text", "validate"]
+__all__ = ["opaque_text", "validate"]
 
-# Types cffi knows without a declaration.
-KNOWN_TYPES = frozenset(commontypes.COMMON_TYPES) | frozenset(
-    model.PrimitiveType.ALL_PRIMITIVE_TYPES
-)
-# What a failed cdef raises.
-_REFUSED = (cffi.CDefError, cffi.FFIError, AssertionError, TypeError, ValueError, Warning)
 # Units cffi reads at once before halving.
 _CHUNK = 200
 
@@ -48,6 +46,7 @@ def validate(
     for s in range(0, len(chosen.keep), _CHUNK):
         checker.chunk(chosen.keep[s : s + _CHUNK])
     checker.final.sort()  # source order (prototypes are declared ahead of their chunk)
+    checker.build()
     return _index(units, checker, chosen)
 
 
@@ -147,7 +146,7 @@ class _Checker:
         self.probe.cdef(prefix)
         self.texts: dict[int, str] = {k: units[k].text for k in chosen.keep}
         self.final: list[int] = []
-        self.prototypes = _Prototypes(self.probe)
+        self.prototypes = Prototypes(self.probe)
         self.shortcut = True
 
     def chunk(self, part: list[int]) -> None:
@@ -173,6 +172,40 @@ class _Checker:
             if types_pending:
                 self.prototypes.types_changed()
 
+    def build(self) -> None:
+        """Build each kept unit's types as cffi builds them on first use; a unit
+        cffi read but cannot build goes to ``skipped`` with the reason."""
+        decl = private.declarations(self.probe)
+        built: dict[int, str | None] = {}  # id(model type) -> why it cannot be built
+        kept = []
+        for k in self.final:
+            why = None
+            for key in _keys(self.units[k]):
+                entry = decl.get(key)
+                if entry is None:
+                    continue
+                tp = entry[0]
+                if id(tp) not in built:
+                    built[id(tp)] = _blocked(tp, built) or _unbuildable(self.probe, tp)
+                why = built[id(tp)]
+                if why is not None:
+                    break
+            if why is None:
+                kept.append(k)
+            else:
+                self.refuse(k, why)
+        self.final = kept
+
+    def refuse(self, k: int, detail: str) -> None:
+        """Unit ``k`` goes to ``skipped`` with cffi's reason."""
+        u = self.units[k]
+        reason = f"cannot be declared ({detail}): {u.origin}: {' '.join(u.text.split())[:200]}"
+        for n in u.names or [f"<{u.origin}>"]:
+            if n in self.chosen.inline:  # its prototype: not callable in either mode
+                self.chosen.skipped[n] = f"is a static inline function whose prototype {reason}"
+            elif not n.endswith("#fwd"):
+                self.chosen.skipped.setdefault(n, reason)
+
     def attempt(self, text: str) -> str | None:
         """None if cffi reads ``text`` (kept), else its one-line reason (undone)."""
         snap = private.snapshot(self.probe)
@@ -183,7 +216,7 @@ class _Checker:
                 warnings.simplefilter("error")
                 self.probe.cdef(text, override=True)
             return None
-        except _REFUSED as exc:
+        except REFUSED as exc:
             private.restore(self.probe, snap)
             first = str(exc).replace("<cdef source string>:", "").splitlines()[0].strip()
             return first or repr(exc)
@@ -215,176 +248,64 @@ class _Checker:
                 self.texts[k] = alt
                 self.final.append(k)
                 return
-        reason = f"cannot be declared ({detail}): {u.origin}: {' '.join(u.text.split())[:200]}"
-        for n in u.names or [f"<{u.origin}>"]:
-            if n in self.chosen.inline:  # its prototype: not callable in either mode
-                self.chosen.skipped[n] = f"is a static inline function whose prototype {reason}"
-            elif not n.endswith("#fwd"):
-                self.chosen.skipped.setdefault(n, reason)
+        self.refuse(k, detail)
 
 
-_SHAPE_OPS = frozenset(["(", ")", "*", ",", "..."])
-_TAGS = frozenset(["struct", "union", "enum"])
-_ID_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
-_REFUSED_PART = (*_REFUSED, NotImplementedError, KeyError, IndexError, AttributeError)
+_BUILD_ERRORS = (*REFUSED, NotImplementedError, OverflowError, KeyError, AttributeError)
 
 
-class _Prototypes:
-    """Function prototypes declared from the types of their parts.
-
-    cffi's parser costs a few hundred microseconds a declaration, and a header
-    may hold 200,000 prototypes; their parameter spellings repeat. Each
-    parameter (``const char *name``) and result (``int *``) is given to cffi's
-    parser once per *shape*: its words that are not types (names) replaced by
-    numbered placeholders, so ``const char *s`` and ``const char *t`` are one.
-    The function type is then assembled as cffi assembles it. A prototype with
-    anything else (an array size, a value, a declarator around the name, two
-    declarators) goes to cffi's parser whole.
-    """
-
-    def __init__(self, probe: cffi.FFI) -> None:
-        self.probe = probe
-        self.parts: dict[tuple[str, ...], Any] = {}  # a part's shape -> its type (None: refused)
-        self.functions: dict[tuple[Any, ...], Any] = {}  # the parts' shapes -> function type
-        self.shapes: dict[str, tuple[str, ...]] = {}  # a part's text -> its shape
-        self.types: dict[str, bool] = {}  # word -> is a type name
-
-    def types_changed(self) -> None:
-        """New typedefs may have been declared: the shapes seen so far are forgotten."""
-        self.shapes.clear()
-        self.types.clear()
-
-    def is_type(self, word: str) -> bool:
-        known = self.types.get(word)
-        if known is None:
-            known = self.types[word] = (
-                word in C_KEYWORDS
-                or word in KNOWN_TYPES
-                or "typedef " + word in private.declarations(self.probe)
-            )
-        return known
-
-    def shape(self, text: str) -> tuple[str, ...]:
-        found = self.shapes.get(text)
-        if found is None:
-            found = self.shapes[text] = _shape(text, self.is_type)
-        return found
-
-    def declare(self, u: Unit) -> bool:
-        """Declare ``u`` if it is a plain prototype of parts cffi accepts."""
-        split = _prototype_parts(u)
-        if split is None:
-            return False
-        result, params, ellipsis = split
-        keys = [self.shape(result), *map(self.shape, params)]
-        whole = (*keys, ellipsis)
-        tp = self.functions.get(whole)
-        if tp is not None:
-            private.declare_function_type(self.probe, u.names[0], tp)
-            return True
-        result_tp = self.part(keys[0], result, private.result_type)
-        args = [self.part(key, p, private.parameter_type) for key, p in zip(keys[1:], params)]
-        if result_tp is None or any(a is None for a in args):
-            return False  # cffi's parser, given the whole unit, says why
-        if not ellipsis and args == [model.void_type]:
-            args = []
-        if model.void_type in args or (ellipsis and not args):
-            return False
-        self.functions[whole] = private.declare_function(
-            self.probe, u.names[0], tuple(args), result_tp, ellipsis
-        )
-        return True
-
-    def part(self, key: tuple[str, ...], text: str, parse: Any) -> Any:
-        if key not in self.parts:
-            snap = private.snapshot(self.probe)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error")
-                    self.parts[key] = parse(self.probe, text)
-            except _REFUSED_PART:
-                private.restore(self.probe, snap)
-                self.parts[key] = None
-        return self.parts[key]
-
-
-def _prototype_parts(u: Unit) -> tuple[str, list[str], bool] | None:
-    """(result, each parameter, variadic) of ``RESULT name(PARAMS);`` as text."""
-    if len(u.names) != 1:
-        return None
-    m = PLAIN.fullmatch(u.text)  # most prototypes: no parenthesis among the parameters
-    if m is not None and m.group(1) == u.names[0]:
-        result = u.text[: m.start(1)]
-        params = m.group(2).split(",")
-    else:
-        split = _parts_of_tokens(u)
-        if split is None:
-            return None
-        result, params = split
-    if result.startswith("extern") and not result[6:7].isalnum() and result[6:7] != "_":
-        result = result[6:]
-    params = [p.strip() for p in params]
-    ellipsis = params[-1] == "..."
-    if ellipsis:
-        params.pop()
-    if not result.strip() or any(not p or "..." in p for p in params):
-        return None
-    return result, params, ellipsis
-
-
-def _parts_of_tokens(u: Unit) -> tuple[str, list[str]] | None:
-    """(result, parameters) of a prototype whose parameters hold parentheses
-    (``int (*cb)(int)``), from its tokens."""
-    toks = u.toks
-    try:
-        at = toks.index(u.names[0])
-    except ValueError:
-        return None
-    if at + 1 >= len(toks) or toks[at + 1] != "(" or toks[-1] != ";":
-        return None
-    result = toks[:at]
-    if "(" in result or ")" in result:
-        return None
-    inner = toks[at + 2 : -2]  # between the parentheses, when the list ends the unit
-    if toks[-2] != ")" or any(t not in _SHAPE_OPS and t[0] not in _ID_START for t in inner):
-        return None  # a value, an array size: cffi's parser evaluates those
-    params = _split_parameters(inner)
-    if params is None:
-        return None
-    return " ".join(result), [" ".join(p) for p in params]
-
-
-def _split_parameters(inner: tuple[str, ...]) -> list[list[str]] | None:
-    """The parameters (lists of words) of a list holding parentheses (``int (*cb)(int)``)."""
-    params: list[list[str]] = [[]]
-    depth = 0
-    for t in inner:
-        if t == "(":
-            depth += 1
-        elif t == ")":
-            depth -= 1
-            if depth < 0:
-                return None  # the list closes early: a declarator around the name
-        elif t == "," and depth == 0:
-            params.append([])
+def _keys(u: Unit) -> list[str]:
+    """The keys of cffi's declarations that unit ``u`` makes."""
+    keys = []
+    for n in u.names:
+        if n.endswith("#fwd"):
             continue
-        params[-1].append(t)
-    return params if depth == 0 else None
+        if n.startswith(("struct ", "union ", "enum ")):
+            keys.append(n)
+        elif u.kind == "function":
+            keys.append(f"function {n}")
+        elif u.kind == "variable":
+            keys += [f"variable {n}", f"constant {n}"]
+        elif u.kind in ("typedef", "other"):
+            keys.append(f"typedef {n}")
+    return keys
 
 
-def _shape(text: str, is_type: Any) -> tuple[str, ...]:
-    """The words of ``text`` with each that is not a type replaced by a numbered
-    placeholder: what decides how cffi's parser reads them (which are typedef names)."""
-    out: list[str] = []
-    seen: dict[str, str] = {}
-    prev = ""
-    for tok in PLAIN_TOKEN.findall(text):
-        word = tok
-        if tok[0] in _ID_START and prev not in _TAGS and not is_type(tok):
-            word = seen.setdefault(tok, f"\0{len(seen)}")
-        out.append(word)
-        prev = tok
-    return tuple(out)
+def _blocked(tp: Any, built: dict[int, str | None]) -> str | None:
+    """Why ``tp`` cannot be built if a type it is made of could not be (built before
+    it, in source order): that type named, rather than cffi's second, vaguer error."""
+    parts = [tp]
+    seen = set()
+    while parts:
+        t = parts.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t is not tp and built.get(id(t)):
+            return f"uses {t.get_c_name()}, which cannot be declared: {built[id(t)]}"
+        if isinstance(t, model.BaseFunctionType):
+            parts += [*t.args, t.result]
+        elif isinstance(t, (model.PointerType, model.ArrayType)):
+            parts.append(t.totype if isinstance(t, model.PointerType) else t.item)
+    return None
+
+
+def _unbuildable(probe: cffi.FFI, tp: Any) -> str | None:
+    """None if cffi builds ``tp``, else its one-line reason."""
+    if isinstance(tp, model.RawFunctionType):  # typedef int fn(int): used through pointers
+        tp = tp.as_function_pointer()
+    if isinstance(tp, model.BaseFunctionType) and any(
+        isinstance(a, (model.StructType, model.UnionType)) and a.fldnames is None
+        for a in (*tp.args, tp.result)
+    ):
+        return None  # an opaque struct by value (va_list): _drop_unreachable says so
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            private.ctype(probe, tp)
+    except _BUILD_ERRORS as exc:
+        return str(exc).splitlines()[0].strip() or repr(exc)
+    return None
 
 
 def opaque_text(name: str) -> str:
