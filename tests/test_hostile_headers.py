@@ -264,3 +264,16 @@ def test_declarations_cffi_cannot_represent_are_skipped(
         assert "before" not in text or "before" in declared, (how, dict(lib.skipped))
         if case == "a brace closing nothing":
             assert "after" in lib.functions()
+
+
+def test_a_function_declared_twice_with_different_types_is_skipped() -> None:
+    import pyffi
+
+    text = "typedef int array_t[4];\nvoid fill(array_t out);\nvoid fill(int out);\nint same(int);\n"
+    for shortcut_first in ("", "int same(int x);\n"):  # the same type twice is fine
+        lib = pyffi.load("c", cdef=text + shortcut_first)
+        assert lib.skipped["fill"].startswith(
+            "cannot be declared (declared twice with different types, void(*)(int *) and "
+            "void(*)(int))"
+        )
+        assert "same" in lib.functions()

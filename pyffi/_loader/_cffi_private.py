@@ -22,6 +22,7 @@ __all__ = [
     "CHECKED",
     "backend",
     "c_name",
+    "conflicts",
     "ctype",
     "declarations",
     "declare_function",
@@ -78,7 +79,13 @@ def declare_function(
 
 def declare_function_type(ffi: cffi.FFI, name: str, tp: Any) -> None:
     """Declare function ``name`` of the model type ``tp`` (see :func:`declare_function`)."""
-    ffi._parser._declare(f"function {name}", tp)  # type: ignore[attr-defined]
+    parser = ffi._parser  # type: ignore[attr-defined]
+    options = parser._options
+    parser._options = {"override": True}  # as cdef(..., override=True) sets them
+    try:
+        parser._declare(f"function {name}", tp)
+    finally:
+        parser._options = options
 
 
 def int_constants(ffi: cffi.FFI) -> dict[str, int]:
@@ -178,6 +185,8 @@ class _Journal:
     def __init__(self, parser: Any) -> None:
         self.parser = parser
         self.log: list[tuple[dict[str, Any], str, Any]] = []
+        # functions declared again with another type (cdef's override hides it)
+        self.conflicts: dict[str, tuple[Any, Any]] = {}
         self.incomplete = [
             tp
             for key, (tp, _q) in parser._declarations.items()
@@ -187,7 +196,10 @@ class _Journal:
 
         def logged_declare(name: str, obj: Any, included: bool = False, quals: int = 0) -> None:
             table = parser._declarations
-            self.log.append((table, name, table.get(name, _MISSING)))
+            old = table.get(name, _MISSING)
+            self.log.append((table, name, old))
+            if old is not _MISSING and name.startswith("function ") and old[0] != obj:
+                self.conflicts.setdefault(name[9:], (old[0], obj))
             declare(name, obj, included=included, quals=quals)
             if name.startswith(("struct ", "union ")) and obj.fldnames is None:
                 self.incomplete.append(obj)
@@ -229,6 +241,12 @@ def _journal(ffi: cffi.FFI) -> _Journal:
     if journal is None:
         journal = p._pyffi_journal = _Journal(p)
     return journal
+
+
+def conflicts(ffi: cffi.FFI) -> dict[str, tuple[Any, Any]]:
+    """Functions ``ffi``'s cdefs declared twice with different types: name -> the
+    first and the second type (a later cdef with override=True replaced the first)."""
+    return _journal(ffi).conflicts
 
 
 def snapshot(ffi: cffi.FFI) -> tuple[Any, ...]:

@@ -26,7 +26,15 @@ KNOWN_TYPES = frozenset(commontypes.COMMON_TYPES) | frozenset(
     model.PrimitiveType.ALL_PRIMITIVE_TYPES
 )
 # What a failed cdef raises.
-REFUSED = (cffi.CDefError, cffi.FFIError, AssertionError, TypeError, ValueError, Warning)
+REFUSED = (
+    cffi.CDefError,
+    cffi.FFIError,
+    AssertionError,
+    TypeError,
+    ValueError,
+    NotImplementedError,
+    Warning,
+)
 
 _SHAPE_OPS = frozenset(["(", ")", "*", ",", "..."])
 _TAGS = frozenset(["struct", "union", "enum"])

@@ -144,6 +144,7 @@ class _Checker:
         self.units, self.chosen = units, chosen
         self.probe = private.lean_parsing(cffi.FFI())
         self.probe.cdef(prefix)
+        private.snapshot(self.probe)  # from here on, what cffi declares is journaled
         self.texts: dict[int, str] = {k: units[k].text for k in chosen.keep}
         self.final: list[int] = []
         self.prototypes = Prototypes(self.probe)
@@ -176,11 +177,16 @@ class _Checker:
         """Build each kept unit's types as cffi builds them on first use; a unit
         cffi read but cannot build goes to ``skipped`` with the reason."""
         decl = private.declarations(self.probe)
+        conflicts = private.conflicts(self.probe)
         built: dict[int, str | None] = {}  # id(model type) -> why it cannot be built
         kept = []
         for k in self.final:
             why = None
-            for key in _keys(self.units[k]):
+            for n in self.units[k].names if self.units[k].kind == "function" else ():
+                if n in conflicts:
+                    first, second = (t.get_c_name() for t in conflicts[n])
+                    why = f"declared twice with different types, {first} and {second}"
+            for key in _keys(self.units[k]) if why is None else ():
                 entry = decl.get(key)
                 if entry is None:
                     continue
