@@ -10,6 +10,9 @@ constants and array sizes (``_macros``).
 from __future__ import annotations
 
 import ast
+import math
+import operator
+import struct
 from typing import Any
 
 from ._lexer import C_KEYWORDS, Tok
@@ -22,7 +25,8 @@ class NotConstant(Exception):
 
 
 # A value: (python value, kind) where kind is (bits, signed) for integers,
-# "double" for floating, "str", or ("ptr", ctype) for a pointer cast.
+# "double" or "float" for floating (a float's value is rounded to float precision),
+# "str", or ("ptr", ctype) for a pointer cast.
 Kind = Any
 
 
@@ -64,9 +68,22 @@ def _wrap(v: int, kind: tuple[int, bool]) -> int:
     return v
 
 
+_FLOATING = ("double", "float")
+
+
+def _to_float(v: float) -> float:
+    """``v`` rounded to a C float (binary32), as C stores a float."""
+    try:
+        return float(struct.unpack("f", struct.pack("f", v))[0])
+    except OverflowError:
+        return math.copysign(math.inf, v)
+
+
 def _common(a: Kind, b: Kind) -> Kind:
     if a == "double" or b == "double":
         return "double"
+    if a == "float" or b == "float":
+        return "float"
     (ab, asg), (bb, bsg) = a, b
     ab, bb = max(ab, 32), max(bb, 32)  # integer promotion
     if ab == bb:
@@ -74,13 +91,28 @@ def _common(a: Kind, b: Kind) -> Kind:
     return (ab, asg) if ab > bb else (bb, bsg)
 
 
-def _char_value(text: str) -> int:
-    body = text[text.index("'") + 1 : -1]
+# A prefixed character constant's type: L wchar_t (int), u char16_t, U char32_t, u8 (C23)
+# unsigned char; each promoted as C promotes it.
+_CHAR_KINDS = {"L": (32, True), "u": (32, True), "U": (32, False), "u8": (32, True)}
+_CHAR_LIMITS = {"L": 0x10FFFF, "u": 0xFFFF, "U": 0x10FFFF, "u8": 0x7F}
+
+
+def _char_value(text: str) -> tuple[int, Kind]:
+    prefix = text[: text.index("'")]
+    body = text[len(prefix) + 1 : -1]
+    if prefix:  # one character, its code point (escapes as C reads them)
+        try:
+            chars = ast.literal_eval(f"'{body}'")
+        except (ValueError, SyntaxError):
+            raise NotConstant("bad character constant") from None
+        if len(chars) != 1 or ord(chars) > _CHAR_LIMITS[prefix]:
+            raise NotConstant("a character its type cannot hold")
+        return ord(chars), _CHAR_KINDS[prefix]
     value = ast.literal_eval(f"b'{body}'") if body.isascii() else body.encode()
     if len(value) != 1:
         raise NotConstant("multi-character constant")
     v = value[0]
-    return v - 256 if v > 127 else v  # char is signed on x86-64 and in cffi's model
+    return (v - 256 if v > 127 else v), (32, True)  # char is signed on x86-64, as in cffi
 
 
 class Evaluator:
@@ -157,7 +189,7 @@ class Evaluator:
                 raise NotConstant("operator on a string or pointer")
             if tok == "!":
                 return int(not v), (32, True)
-            if k == "double":
+            if k in _FLOATING:
                 if tok == "~":
                     raise NotConstant("~ on a float")
                 return (-v if tok == "-" else v), k
@@ -213,15 +245,17 @@ class Evaluator:
         if k == "str":
             raise NotConstant("cast of a string")
         if ct.kind in ("pointer", "function"):  # cffi's kind of a function pointer
-            if k == "double" or (isinstance(k, tuple) and k[0] == "ptr"):
+            if k in _FLOATING or (isinstance(k, tuple) and k[0] == "ptr"):
                 raise NotConstant("pointer cast")
             return _wrap(int(v), (64, False)), ("ptr", name)
-        if ct.kind == "primitive" and ct.cname in ("float", "double", "long double"):
+        if ct.kind == "primitive" and ct.cname == "float":
+            return _to_float(float(v)), "float"
+        if ct.kind == "primitive" and ct.cname in ("double", "long double"):
             return float(v), "double"
         if ct.kind in ("primitive", "enum"):
             if ct.cname == "_Bool":
                 return int(bool(v)), (8, False)
-            if k == "double":
+            if k in _FLOATING:
                 v = int(v)
             bits = self.ffi.sizeof(ct) * 8
             signed = ct.kind == "enum" or int(self.ffi.cast(name, -1)) < 0
@@ -239,19 +273,21 @@ class Evaluator:
             if (low.startswith("0x") and ("p" in low)) or (
                 not low.startswith("0x") and ("." in low or "e" in low)
             ):
-                return float(
-                    ast.literal_eval(low.rstrip("fl"))
-                    if not low.startswith("0x")
-                    else float.fromhex(low.rstrip("fl"))
-                ), "double"
+                digits = low.rstrip("fl")
+                number = float(
+                    ast.literal_eval(digits) if not low.startswith("0x") else float.fromhex(digits)
+                )
+                if low.endswith("f"):  # a float literal: float precision, float arithmetic
+                    return _to_float(number), "float"
+                return number, "double"  # (an l suffix: long double, kept as a double)
             return _int_literal(tok)
         if kind == "val":
             return self.values[int(tok)]
         if kind == "chr":
-            return _char_value(tok), (32, True)
+            return _char_value(tok)
         if kind == "str":
             text = _string(tok)
-            while self.peek().startswith(('"', 'L"')):
+            while self.i < len(self.toks) and self.toks[self.i][0] == "str":
                 text += _string(self.take()[1])
             return text, "str"
         if kind == "id" and tok in self.enums:
@@ -260,7 +296,9 @@ class Evaluator:
 
 
 def _string(tok: str) -> str:
-    if tok.startswith("L"):
+    if tok.startswith("u8"):
+        tok = tok[2:]  # UTF-8 already
+    if not tok.startswith('"'):
         raise NotConstant("wide string")
     raw = ast.literal_eval("b" + tok) if tok.isascii() else tok[1:-1].encode()
     try:
@@ -282,28 +320,54 @@ def _apply(op: str, a: tuple[Any, Kind], b: tuple[Any, Kind]) -> tuple[Any, Kind
     if op == "||":
         return int(bool(x) or bool(y)), (32, True)
     if op in ("<<", ">>"):
-        if ka == "double" or kb == "double":
+        if ka in _FLOATING or kb in _FLOATING:
             raise NotConstant("shift of a float")
         k = _common(ka, (32, True)) if ka[0] < 32 else ka
         if y < 0 or y >= k[0]:
             raise NotConstant("shift out of range")
         return _wrap(x << y if op == "<<" else x >> y, k), k
     k = _common(ka, kb)
-    if k != "double":
-        x, y = _wrap(x, k), _wrap(y, k)
-    if op in ("==", "!=", "<", ">", "<=", ">="):
-        r = {"==": x == y, "!=": x != y, "<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
-        return int(r), (32, True)
+    if k in _FLOATING:
+        return _floating(op, float(x), float(y), k)
+    x, y = _wrap(x, k), _wrap(y, k)
+    if op in _COMPARE:
+        return int(_COMPARE[op](x, y)), (32, True)
     if op in ("/", "%"):
         if y == 0:
             raise NotConstant("division by zero")
-        if k == "double":
-            if op == "%":
-                raise NotConstant("% of a float")
-            return x / y, k
         q = abs(x) // abs(y) * (1 if (x >= 0) == (y >= 0) else -1)
         return _wrap(q if op == "/" else x - q * y, k), k
-    if k == "double" and op in ("&", "|", "^"):
-        raise NotConstant("bit operation on a float")
-    r = {"+": x + y, "-": x - y, "*": x * y, "&": x & y, "|": x | y, "^": x ^ y}[op]
-    return (r, k) if k == "double" else (_wrap(r, k), k)
+    return _wrap(_ARITHMETIC[op](x, y), k), k
+
+
+_COMPARE = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+_ARITHMETIC = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "&": operator.and_,
+    "|": operator.or_,
+    "^": operator.xor,
+}
+
+
+def _floating(op: str, x: float, y: float, k: Kind) -> tuple[Any, Kind]:
+    """``x op y`` in C's floating arithmetic: a float result rounded to float precision."""
+    if op in _COMPARE:
+        return int(_COMPARE[op](x, y)), (32, True)
+    if op in ("%", "&", "|", "^"):
+        raise NotConstant(f"{op} of a float")
+    if op == "/":
+        if y == 0:
+            raise NotConstant("division by zero")  # C gives inf or nan: not a constant here
+        r = x / y
+    else:
+        r = _ARITHMETIC[op](x, y)
+    return (_to_float(r) if k == "float" else r), k
