@@ -74,3 +74,89 @@ def test_constants_are_what_gcc_computes(tmp_path: Path, mode: str) -> None:
     lib = pyffi.load("c", header, mode=mode)
     got = {n: _spelt(lib.constants.get(n)) for n in names}
     assert got == expected
+
+
+def _library(tmp_path: Path, header: str, source: str) -> tuple[Path, Path]:
+    """A shared library built from ``source`` with ``header`` (both written in tmp_path)."""
+    h = tmp_path / "lib.h"
+    h.write_text(header, encoding="utf-8")
+    c = tmp_path / "lib.c"
+    c.write_text(f'#include "lib.h"\n{source}', encoding="utf-8")
+    so = tmp_path / "libexact.so"
+    subprocess.run(
+        [CC, "-shared", "-fPIC", "-O1", str(c), "-o", str(so)],  # type: ignore[list-item]
+        check=True,
+        env=BUILD_ENV,
+    )
+    return so, h
+
+
+SPECIFIERS_H = """
+long int unsigned long spec_twice(unsigned long int long x);
+int unsigned spec_sum(short unsigned int a, char unsigned b, int const volatile c);
+double long spec_half(long double x);
+int spec_apply(int (cb)(int), int x);
+int spec_apply2(int cb(int), int x);
+"""
+SPECIFIERS_C = """
+unsigned long long spec_twice(unsigned long long x) { return 2 * x; }
+unsigned spec_sum(unsigned short a, unsigned char b, int c) { return a + b + (unsigned)c; }
+long double spec_half(long double x) { return x / 2; }
+int spec_apply(int (*cb)(int), int x) { return cb(x); }
+int spec_apply2(int (*cb)(int), int x) { return cb(x) * 2; }
+"""
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_specifiers_in_any_order_and_function_type_parameters(tmp_path: Path, mode: str) -> None:
+    so, h = _library(tmp_path, SPECIFIERS_H, SPECIFIERS_C)
+    lib = pyffi.load(so, h, mode=mode)
+    assert set(lib.functions()) >= {"spec_twice", "spec_sum", "spec_apply", "spec_apply2"}
+    assert lib.spec_twice(2**62) == 2**63  # unsigned long long: no overflow
+    assert lib.spec_sum(65535, 255, 1) == 65791
+    assert lib.spec_apply(lambda v: v + 1, 41) == 42  # int (cb)(int): a function pointer
+    assert lib.spec_apply2(lambda v: v + 1, 20) == 42
+
+
+WIDE_H = """
+#include <stddef.h>
+long double ld_half(long double x);
+typedef struct { long double v; int n; } ld_box;
+ld_box ld_make(long double v);
+long double ld_get(const ld_box *b);
+size_t wc_len(const wchar_t *s);
+const wchar_t *wc_hello(void);
+typedef struct { const wchar_t *name; int n; } wc_item;
+wc_item wc_item_make(void);
+"""
+WIDE_C = """
+#include <wchar.h>
+long double ld_half(long double x) { return x / 2; }
+ld_box ld_make(long double v) { ld_box b = {v, 7}; return b; }
+long double ld_get(const ld_box *b) { return b->v; }
+size_t wc_len(const wchar_t *s) { return s ? wcslen(s) : 0; }
+const wchar_t *wc_hello(void) { return L"h\\u00e9llo \\U0001F389"; }
+wc_item wc_item_make(void) { wc_item it = {L"\\u00fcn\\u00ef", 3}; return it; }
+"""
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_long_double_and_wchar_t_are_python_values(tmp_path: Path, mode: str) -> None:
+    so, h = _library(tmp_path, WIDE_H, WIDE_C)
+    lib = pyffi.load(so, h, mode=mode)
+    # long double: a Python float both ways (precision beyond a double is lost)
+    assert lib.ld_half(3.0) == 1.5 and type(lib.ld_half(3)) is float
+    box = lib.ld_make(2.5)
+    assert box.v == 2.5 and type(box.v) is float and box.n == 7
+    assert lib.ld_get({"v": 0.25, "n": 1}) == 0.25
+    # wchar_t *: a str in (NUL added), a str out
+    assert lib.wc_len("héllo 🎉") == 7
+    assert lib.wc_len(None) == 0
+    assert lib.wc_hello() == "héllo 🎉"
+    assert lib.wc_item_make().name == "ünï"
+    with pytest.raises(ValueError, match=r"wc_len\(\) argument 's' contains a NUL character"):
+        lib.wc_len("a\0b")
+    with pytest.raises(TypeError, match=r"wc_len\(\) argument 's' .* must be a str or a buffer"):
+        lib.wc_len([65, 66, 0])
+    with pytest.raises(TypeError, match=r"wc_len\(\) argument 's'"):
+        lib.wc_len(b"abc")

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,7 +133,9 @@ def test_load_is_linear_in_the_number_of_prototypes(tmp_path: Path) -> None:
         took[n] = got["took"]
     # linear: ten times the prototypes, about ten times the time (quadratic was 100 times)
     assert took[200_000] < 25 * took[20_000], took
-    if not SANITIZED:  # ASan's allocator slows every Python object down
+    # Under 10 s on the interpreters Debian ships (3.11, 3.13); 3.9 and 3.10 run the same
+    # code about 1.6 times slower, and ASan's allocator slows every Python object down.
+    if not SANITIZED and sys.version_info >= (3, 11):
         assert took[200_000] < 10, took
 
 
@@ -224,9 +227,9 @@ UNREPRESENTABLE = {
         "int before(int);\nstruct open { int a;\nint after(int);\n",
         {"struct open": "parse error"},
     ),
-    "a typedef missing its closing brace": (
+    "a typedef missing its closing brace": (  # pycparser 2 and 3 word the error apart
         "int before(int);\ntypedef struct { int a; T;\n",
-        {"<": "parse error"},
+        {"<": "cannot be declared ("},
     ),
     "a brace closing nothing": ("int before(int);\n};\nint after(int);\n", {}),
 }

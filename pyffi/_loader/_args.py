@@ -26,6 +26,9 @@ from ._context import Context
 from ._lifetimes import Callback, address, callback_kinds, enum_params, policy
 from ._numbers import BYTES, FLOATS, FMT_CTYPE, FORMAT_OF, KIND, NATIVE, item_size
 
+# Wide characters: a pointer to them takes a str.
+_WIDE = frozenset({"wchar_t", "char16_t", "char32_t"})
+
 __all__ = ["Arguments", "Call"]
 
 # Per-call bookkeeping is one list: objects to keep alive for the call (cdata),
@@ -111,6 +114,8 @@ class Arguments:
             item, const = tp.totype, bool(tp.quals & model.Q_CONST)
             if isinstance(item, model.PrimitiveType) and item.name in BYTES:
                 return self.string_converter(i, tp, const)
+            if isinstance(item, model.PrimitiveType) and item.name in _WIDE:
+                return self.wide_converter(i, tp, item.name, const)
             if isinstance(item, model.StructType) and item.name in SLICES:
                 return self.slice_converter(i, tp, item, by_value=False, const=const)
             if isinstance(item, model.PrimitiveType):
@@ -290,6 +295,36 @@ class Arguments:
                         None,
                     ) from None
             raise
+
+    def wide_converter(self, i: int, tp: Any, item: str, const: bool) -> Callable[[Any, Call], Any]:
+        """``wchar_t *`` (char16_t, char32_t): a str as wide characters with a NUL added
+        (a private copy C may write); lists and buffers as for other numbers."""
+        ffi = self.ffi
+        lists = self.array_converter(i, tp, item, const)
+        array_type = ffi.typeof(f"{item}[]")
+
+        def convert(value: Any, call: Call) -> Any:
+            if isinstance(value, (list, tuple)):
+                raise self.type_error(i, tp, value, f"a str or a buffer of {item}")
+            if not isinstance(value, str):
+                return lists(value, call)  # None, or a buffer of the item's format
+            nul = value.find("\0")
+            if nul >= 0:
+                raise ValueError(
+                    f"{self.name}() argument '{self.names[i]}' contains a NUL character at "
+                    f"index {nul}"
+                )
+            try:
+                buf = ffi.new(array_type, value)
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise ValueError(
+                    f"{self.name}() argument '{self.names[i]}' ({type_text(tp)}) cannot hold "
+                    f"this str: {exc}"
+                ) from None
+            call.append(buf)
+            return buf
+
+        return convert
 
     def array_converter(
         self, i: int, tp: Any, item: str, const: bool

@@ -71,21 +71,24 @@ def declare_function(
 ) -> Any:
     """Declare function ``name`` of these parameter and result types as cffi's
     ``cdef`` of its prototype would (``_parse_function_type``, ``_declare_function``);
-    returns its type, to declare another function of the same types with."""
-    tp = model.FunctionPtrType(args, result, ellipsis, None)
-    declare_function_type(ffi, name, tp)
-    return tp
+    returns its (type, quals) entry, to declare another function of the same types with."""
+    entry = (model.FunctionPtrType(args, result, ellipsis, None), 0)
+    declare_function_type(ffi, name, entry)
+    return entry
 
 
-def declare_function_type(ffi: cffi.FFI, name: str, tp: Any) -> None:
-    """Declare function ``name`` of the model type ``tp`` (see :func:`declare_function`)."""
-    parser = ffi._parser  # type: ignore[attr-defined]
-    options = parser._options
-    parser._options = {"override": True}  # as cdef(..., override=True) sets them
-    try:
-        parser._declare(f"function {name}", tp)
-    finally:
-        parser._options = options
+def declare_function_type(ffi: cffi.FFI, name: str, entry: tuple[Any, int]) -> None:
+    """Declare function ``name`` as ``entry``, the (type, quals) of another function of
+    the same type: cffi's ``_declare`` with override=True, the entry shared (one tuple for
+    every function of a type, not one each for the garbage collector to walk)."""
+    journal = _journal(ffi)
+    table = journal.parser._declarations
+    key = f"function {name}"
+    old = table.get(key, _MISSING)
+    journal.log.append((table, key, old))
+    if old is not _MISSING and old[0] != entry[0]:
+        journal.conflicts.setdefault(name, (old[0], entry[0]))
+    table[key] = entry
 
 
 def int_constants(ffi: cffi.FFI) -> dict[str, int]:

@@ -104,8 +104,40 @@ _GNU_WORDS = re.compile(
 _GNU_CALLS = re.compile(r"\b(__attribute__|__asm__|__asm|asm|__declspec|_Alignas|__alignas)\s*\(")
 
 
+# A run of type specifiers; and what says a run is out of cffi's order (a base type
+# before a modifier, a size before a sign): the runs are reordered only in text that
+# has one. Qualifiers (const, volatile) are left where they are: cffi reads them anywhere.
+_SPECIFIERS = re.compile(r"\b(?:(?:signed|unsigned|short|long|int|char|double|float)\b\s*){2,}")
+_OUT_OF_ORDER = re.compile(
+    r"\b(?:int|char|double|float)\s+(?:signed|unsigned|short|long)\b"
+    r"|\b(?:short|long)\s+(?:signed|unsigned)\b"
+)
+_SPECIFIER_ORDER = {
+    "signed": 0,
+    "unsigned": 0,
+    "short": 1,
+    "long": 1,
+    "int": 2,
+    "char": 2,
+    "double": 2,
+    "float": 2,
+}
+
+
+def _specifiers_in_order(m: re.Match[str]) -> str:
+    """A run of type specifiers in the order cffi's parser reads (C takes any order:
+    ``long int unsigned long`` is ``unsigned long long int``)."""
+    run = m.group()
+    words = run.split()
+    if sum(_SPECIFIER_ORDER[w] == 2 for w in words) > 1:
+        return run  # two base types: not C; cffi says so
+    ordered = sorted(words, key=_SPECIFIER_ORDER.__getitem__)
+    return " ".join(ordered) + run[len(run.rstrip()) :]
+
+
 def strip_gnu(text: str) -> str:
-    """Drop what cffi cannot read: __attribute__((...)), __asm__(...), __restrict, ..."""
+    """Drop what cffi cannot read: __attribute__((...)), __asm__(...), __restrict, ...;
+    put type specifiers in the order cffi reads."""
     text = _GNU_WORDS.sub(
         lambda m: {"__signed__": "signed", "__const": "const", "__volatile__": "volatile"}.get(
             m.group(1), ""
@@ -126,4 +158,7 @@ def strip_gnu(text: str) -> str:
         out.append("\n" * text.count("\n", m.start(), j))  # line numbers stay right
         i = j
     out.append(text[i:])
-    return "".join(out)
+    stripped = "".join(out)
+    if _OUT_OF_ORDER.search(stripped):
+        return _SPECIFIERS.sub(_specifiers_in_order, stripped)
+    return stripped

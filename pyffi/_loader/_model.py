@@ -7,8 +7,9 @@ JSON). Plain data, as cffi's ``model.py`` is the base of cffi.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 __all__ = ["Declarations", "Macro", "Source", "Unit"]
 
@@ -25,9 +26,9 @@ class Source:
     files: list[str]
 
 
-@dataclass
-class Unit:
-    """One top-level declaration."""
+class Unit(NamedTuple):
+    """One top-level declaration. A tuple of strings and tuples: once the garbage
+    collector has seen one it stops tracking it (a header has 200,000 of them)."""
 
     text: str
     origin: str  # file:line
@@ -35,8 +36,8 @@ class Unit:
     kind: str  # "function", "variable", "typedef", "tag", "inline", "static", "other"
     names: tuple[str, ...]  # what it defines: "f", "T", "struct s", enum constants
     uses: tuple[str, ...] = ()  # names it refers to
-    # a prototype's token texts (``_validate.shape``), kept as one tuple of strings
-    toks: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    toks: tuple[str, ...] = ()  # a prototype's token texts (``_prototypes``)
+    plain: tuple[str, ...] = ()  # a plain prototype's (result, parameters) text
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Declarations:
     """What a Library is made of; plain data, cached as JSON."""
 
     units: list[str]  # cdef text of each kept unit, in declaration order
-    deps: list[list[int]]  # the units each unit needs declared first
+    deps: list[Sequence[int]]  # the units each unit needs declared first
     origins: list[str]
     functions: dict[str, int]  # name -> unit
     variables: dict[str, int]

@@ -434,13 +434,13 @@ def _result(ffi: cffi.FFI, fn: _Fn, tp: Any) -> tuple[str, str]:
         return decl, "return PyLong_FromLongLong((long long)result);"
     if kind == "u":
         return decl, "return PyLong_FromUnsignedLongLong((unsigned long long)result);"
-    if isinstance(tp, model.PrimitiveType) and tp.name in ("double", "float"):
+    if isinstance(tp, model.PrimitiveType) and tp.name in ("double", "float", "long double"):
         return decl, "return PyFloat_FromDouble((double)result);"
     if isinstance(tp, model.PrimitiveType) and tp.name == "_Bool":
         return decl, "return PyBool_FromLong(result);"
     if isinstance(tp, model.PointerType) and not (
-        isinstance(tp.totype, model.PrimitiveType) and tp.totype.name == "char"
-    ):  # a char * result is text: the Python wrapper's converter
+        isinstance(tp.totype, model.PrimitiveType) and tp.totype.name in ("char", "wchar_t")
+    ):  # a char * or wchar_t * result is text: the Python wrapper's converter
         return decl, (
             "return _cffi_from_c_pointer((char *)result, "
             f"(struct _cffi_ctypedescr *){fn.ctype(cname)});"

@@ -17,7 +17,7 @@ from cffi import commontypes, model
 from . import _cffi_private as private
 from ._lexer import C_KEYWORDS
 from ._model import Unit
-from ._units import PLAIN, PLAIN_TOKEN
+from ._units import PLAIN_TOKEN
 
 __all__ = ["KNOWN_TYPES", "REFUSED", "Prototypes"]
 
@@ -58,7 +58,7 @@ class Prototypes:
     def __init__(self, probe: cffi.FFI) -> None:
         self.probe = probe
         self.parts: dict[tuple[str, ...], Any] = {}  # a part's shape -> its type (None: refused)
-        self.functions: dict[tuple[Any, ...], Any] = {}  # the parts' shapes -> function type
+        self.functions: dict[tuple[Any, ...], Any] = {}  # the parts' shapes -> (type, quals)
         self.shapes: dict[str, tuple[str, ...]] = {}  # a part's text -> its shape
         self.types: dict[str, bool] = {}  # word -> is a type name
 
@@ -91,9 +91,9 @@ class Prototypes:
         result, params, ellipsis = split
         keys = [self.shape(result), *map(self.shape, params)]
         whole = (*keys, ellipsis)
-        tp = self.functions.get(whole)
-        if tp is not None:
-            private.declare_function_type(self.probe, u.names[0], tp)
+        entry = self.functions.get(whole)
+        if entry is not None:
+            private.declare_function_type(self.probe, u.names[0], entry)
             return True
         result_tp = self.part(keys[0], result, private.result_type)
         args = [self.part(key, p, private.parameter_type) for key, p in zip(keys[1:], params)]
@@ -125,10 +125,9 @@ def _prototype_parts(u: Unit) -> tuple[str, list[str], bool] | None:
     """(result, each parameter, variadic) of ``RESULT name(PARAMS);`` as text."""
     if len(u.names) != 1:
         return None
-    m = PLAIN.fullmatch(u.text)  # most prototypes: no parenthesis among the parameters
-    if m is not None and m.group(1) == u.names[0]:
-        result = u.text[: m.start(1)]
-        params = m.group(2).split(",")
+    if u.plain:  # most prototypes: no parenthesis among the parameters (_units.PLAIN)
+        result, listed = u.plain
+        params = listed.split(",")
     else:
         split = _parts_of_tokens(u)
         if split is None:

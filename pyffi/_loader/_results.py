@@ -56,17 +56,21 @@ def result_converter(ctx: Context, name: str, tp: Any) -> Callable[[Any], Any] |
     ffi = ctx.ffi
     free_name = ctx.owned.get(name)
     free = ctx.function(free_name) if free_name else None
+    if isinstance(tp, model.PrimitiveType) and tp.name == "long double":
+        return float  # a Python float (a double: what precision is beyond it is lost)
     if isinstance(tp, (model.PrimitiveType, model.VoidType)):
         return None
     if isinstance(tp, model.PointerType):
         item = tp.totype
-        if isinstance(item, model.PrimitiveType) and item.name == "char":
+        if isinstance(item, model.PrimitiveType) and item.name in _TEXT:
 
             def text(ptr: Any) -> str | None:
                 if ptr == ffi.NULL:
                     return None
                 try:
-                    raw_text: Any = ffi.string(ptr)  # bytes for a char * (str for wchar_t)
+                    raw_text: Any = ffi.string(ptr)  # bytes for a char *, str for wchar_t
+                    if isinstance(raw_text, str):
+                        return raw_text
                     return raw_text.decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
                 finally:
                     if free is not None:
@@ -132,6 +136,10 @@ def owned_struct_rule(
     )
 
 
+# Pointers to these come back as text: char * decoded from UTF-8, wchar_t * as it is.
+_TEXT = ("char", "wchar_t")
+
+
 def _same(a: Any, b: Any) -> bool:
     return a is b or (type(a) is type(b) and c_name(a) == c_name(b))
 
@@ -139,7 +147,7 @@ def _same(a: Any, b: Any) -> bool:
 def to_python(ffi: Any, tp: Any, value: Any) -> Any:
     """A C value of model type ``tp`` as a Python value (copied)."""
     if isinstance(tp, model.PrimitiveType):
-        return value
+        return float(value) if tp.name == "long double" else value
     if isinstance(tp, model.StructType):
         if tp.name in SLICES:
             return _slice_to_python(ffi, tp.name, value)
@@ -149,10 +157,11 @@ def to_python(ffi: Any, tp: Any, value: Any) -> Any:
         return Record(tp.name.lstrip("$"), **fields)
     if isinstance(tp, model.PointerType):
         item = tp.totype
-        if isinstance(item, model.PrimitiveType) and item.name == "char":
-            return (
-                None if value == ffi.NULL else ffi.string(value).decode("utf-8", "surrogateescape")
-            )
+        if isinstance(item, model.PrimitiveType) and item.name in _TEXT:
+            if value == ffi.NULL:
+                return None
+            text = ffi.string(value)
+            return text if isinstance(text, str) else text.decode("utf-8", "surrogateescape")
     if isinstance(tp, model.ArrayType):
         return [to_python(ffi, tp.item, v) for v in value]
     return value

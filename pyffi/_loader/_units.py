@@ -176,28 +176,34 @@ PLAIN = re.compile(r"[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(((?:[\w\s*,]|\.\.\.)
 PLAIN_TOKEN = re.compile(r"\w+|\.\.\.|[*(),;]")
 _NOT_PLAIN = frozenset(["typedef", "static", "inline", "struct", "union", "enum"])
 _TAGS = ("struct", "union", "enum")
+_NUMBER = re.compile(r"\b\d")
+_TAG_WORD = re.compile(r"\b(?:struct|union|enum)\b")
+_NOT_KEYWORD = re.compile(
+    r"\b(?!(?:" + "|".join(sorted(C_KEYWORDS, key=len, reverse=True)) + r")\b)[A-Za-z_]\w*"
+)
 _ID_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 
 
 def _plain_prototype(text: str, origin: str, own: bool) -> Unit | None:
     """The Unit of ``int *f(const char *s, ...);``, as :func:`classify` makes it, or None
-    if ``text`` is anything else (tests/test_load.py compares the two on real headers)."""
+    if ``text`` is anything else (tests/test_hostile_headers.py compares the two on real
+    headers)."""
     m = PLAIN.fullmatch(text)
-    if m is None or m.group(1) in C_KEYWORDS:
-        return None
+    if m is None or m.group(1) in C_KEYWORDS or _NUMBER.search(text):
+        return None  # a number where a word should be: not a plain prototype
     toks = PLAIN_TOKEN.findall(text)
     if toks[0] in _NOT_PLAIN:
         return None
-    uses: list[str] = []
-    prev = ""
-    for t in toks:
-        if t[0] in _ID_START:
-            if t not in C_KEYWORDS:
+    if _TAG_WORD.search(text) is None:
+        uses = _NOT_KEYWORD.findall(text)
+    else:  # struct X is one name
+        uses, prev = [], ""
+        for t in toks:
+            if t[0] in _ID_START and t not in C_KEYWORDS:
                 uses.append(f"{prev} {t}" if prev in _TAGS else t)
-        elif t[0].isdigit():
-            return None  # a number where a word should be
-        prev = t
-    return Unit(text, origin, own, "function", (m.group(1),), tuple(uses), tuple(toks))
+            prev = t
+    plain = (text[: m.start(1)], m.group(2))  # what _prototypes declares it from
+    return Unit(text, origin, own, "function", (m.group(1),), tuple(uses), tuple(toks), plain)
 
 
 def classify(text: str, origin: str, own: bool, body: bool, plain: bool = True) -> Unit | None:
@@ -278,15 +284,18 @@ def classify(text: str, origin: str, own: bool, body: bool, plain: bool = True) 
 
 def _function_name(decl: list[Tok]) -> str | None:
     """The name of a function declarator (``int f(void)``, ``void (*signal(int, ...))(int)``)."""
+    depth = 0
     for k in range(len(decl) - 3):  # png's  png_uint_32 (png_get_x) (args)
         if (
-            decl[k][1] == "("
+            depth == 0  # not a parameter's: int f(int (cb)(void *)) declares f
+            and decl[k][1] == "("
             and decl[k + 1][0] == "id"
             and decl[k + 2][1] == ")"
             and decl[k + 3][1] == "("
             and (k == 0 or decl[k - 1][1] != "*")
         ):
             return decl[k + 1][1]
+        depth += {"(": 1, ")": -1}.get(decl[k][1], 0)
     for k in range(len(decl) - 1):
         kind, tok = decl[k]
         if kind == "id" and tok not in C_KEYWORDS and decl[k + 1][1] == "(":

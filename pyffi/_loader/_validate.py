@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -345,14 +346,18 @@ def _index(
     ints = private.int_constants(probe)
     t = _Tables()
     fwd: list[tuple[str, int]] = []
-    for k in final:
+    functions, inline = t.functions, chosen.inline
+    for at, k in enumerate(final):
         u = units[k]
+        if u.plain and u.own and u.names[0] not in inline:  # a prototype _prototypes declared
+            functions[u.names[0]] = at
+            continue
         for n in u.names:
             if n.endswith("#fwd"):
                 fwd.append((n[:-4], index[k]))
             elif f"function {n}" in decl:
                 if u.own:
-                    (t.api_only if n in chosen.inline else t.functions)[n] = index[k]
+                    (t.api_only if n in inline else t.functions)[n] = index[k]
             elif f"variable {n}" in decl:
                 if u.own:
                     t.variables[n] = index[k]
@@ -363,10 +368,12 @@ def _index(
     texts = [checker.texts[k] for k in final]
     origins = [units[k].origin for k in final]
     _drop_unreachable(decl, t, texts, origins, chosen.skipped)
+    _unnamed(units, final, t, chosen.skipped)
     for n, at in fwd:  # a forward declaration stands only where there is no definition
         t.types.setdefault(n, at)
     name_unit = {**t.enum_at, **t.types}
-    deps: list[list[int]] = []
+    deps: list[Sequence[int]] = []
+    none: tuple[int, ...] = ()  # one shared empty tuple: nothing for the collector to track
     for i, k in enumerate(final):
         u = units[k]
         hits = [n for n in u.uses if n in name_unit]
@@ -374,9 +381,9 @@ def _index(
             own_names = set(u.names)
             ds = {name_unit[n] for n in hits if n not in own_names}
             ds.discard(i)
-            deps.append(sorted(ds))
+            deps.append(tuple(sorted(ds)) if ds else none)
         else:
-            deps.append([])
+            deps.append(none)
     constants = {n: ints[n] for n, at in t.enum_at.items() if units[final[at]].own}
     decls = Declarations(
         units=texts,
@@ -391,6 +398,19 @@ def _index(
         api_only=t.api_only,
     )
     return decls, probe, ints
+
+
+def _unnamed(units: list[Unit], final: list[int], t: _Tables, skipped: dict[str, str]) -> None:
+    """Own functions and variables cffi declared under a name pyffi did not read: never
+    silently missing, but in ``skipped`` under their place."""
+    found = {*t.functions, *t.api_only, *t.variables, *skipped}
+    for k in final:
+        u = units[k]
+        if u.own and u.kind in ("function", "variable") and not found.intersection(u.names):
+            skipped[f"<{u.origin}>"] = (
+                f"declares a name pyffi could not read (it read {list(u.names)}): "
+                f"{' '.join(u.text.split())[:200]}"
+            )
 
 
 def _drop_unreachable(
