@@ -160,3 +160,21 @@ def test_long_double_and_wchar_t_are_python_values(tmp_path: Path, mode: str) ->
         lib.wc_len([65, 66, 0])
     with pytest.raises(TypeError, match=r"wc_len\(\) argument 's'"):
         lib.wc_len(b"abc")
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_libc_and_libm_headers_are_their_own_declarations(mode: str) -> None:
+    import math
+
+    found = [Path(d) for d in ("/usr/include/math.h", "/usr/include/string.h")]
+    if not all(p.is_file() for p in found):
+        pytest.skip("libc's headers are not installed")
+    m = pyffi.load("m", "/usr/include/math.h", mode=mode)
+    assert {"cos", "hypot", "frexp", "lgamma"} <= set(m.functions())
+    assert m.cos(0.0) == 1.0 and m.hypot(3.0, 4.0) == 5.0
+    assert m.constants["M_PI"] == math.pi
+    c = pyffi.load("c", "/usr/include/string.h", mode=mode)
+    assert c.strlen("héllo") == 6 and "memcpy" in c.functions()
+    if Path("/usr/include/zlib.h").is_file():  # a library's header: none of libc's functions
+        z = pyffi.load("z", "/usr/include/zlib.h", mode=mode)
+        assert "printf" not in z.functions() and "crc32" in z.functions()

@@ -255,8 +255,21 @@ def preprocess(
 ) -> Source:
     """Run ``cc -E -dD`` on ``header``; sort lines into the library's own and the system's."""
     text = _run(header, include_dirs, defines, cc, include)
-    system = _SystemFiles(system_files(cc), include_dirs, include)
+    system = _SystemFiles(system_files(cc), include_dirs, include, compiler_include(cc))
     return _Sorter(header, system).read(text)
+
+
+@functools.lru_cache(maxsize=4)
+def compiler_include(cc: str) -> str:
+    """The compiler's own header directory (gcc's stddef.h, stdarg.h), or "" if unknown."""
+    try:
+        done = subprocess.run(
+            [*cc.split(), "-print-file-name=include"], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return ""
+    found = done.stdout.strip()
+    return os.path.realpath(found) if os.path.isabs(found) else ""
 
 
 def _run(
@@ -294,10 +307,19 @@ class _SystemFiles:
     """Which files are the system's: the probe's, pyffi's own headers (``ours``, their
     directory), and libc-style directories (never a file under the caller's include_dirs)."""
 
-    def __init__(self, probed: frozenset[str], include_dirs: tuple[str, ...], ours: str) -> None:
+    def __init__(
+        self, probed: frozenset[str], include_dirs: tuple[str, ...], ours: str, compiler: str
+    ) -> None:
         self.probed = probed
         self.dirs = [os.path.realpath(d) for d in include_dirs]
         self.ours = os.path.realpath(ours)
+        self.compiler = compiler
+
+    def libc(self, path: str) -> bool:
+        """A system file that is libc's (or POSIX's), not the compiler's own or pyffi's."""
+        if os.path.dirname(path) == self.ours:
+            return False
+        return not (self.compiler and path.startswith(self.compiler + os.sep))
 
     def __contains__(self, path: str) -> bool:
         if path in self.probed or os.path.dirname(path) == self.ours:
@@ -313,6 +335,9 @@ class _Sorter:
     def __init__(self, header: Path, system: _SystemFiles) -> None:
         self.top = os.path.realpath(header)
         self.system = system
+        # math.h, stdio.h...: the header is libc's own, and so are the libc headers it
+        # includes (pyffi.load("m", "/usr/include/math.h") declares libm's functions)
+        self.of_libc = self.top in system and system.libc(self.top)
         self.chunks: list[tuple[str, str, Any, bool]] = []
         self.macros: list[Macro] = []
         self.files: list[str] = []
@@ -355,7 +380,8 @@ class _Sorter:
         elif path in self.file_own:
             now_own = self.file_own[path]
         else:  # entered from the file before: own if that one is and this is no system file
-            now_own = "1" in flags and self.own and path not in self.system
+            libc = self.of_libc and self.system.libc(path)
+            now_own = "1" in flags and self.own and (libc or path not in self.system)
         self.file_own.setdefault(path, now_own)
         if name != self.current or now_own != self.own:
             self.flush()
