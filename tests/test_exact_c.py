@@ -45,11 +45,14 @@ def _gcc_prints(tmp_path: Path, header: Path, printf: list[tuple[str, str]]) -> 
     lines = "".join(
         f'    printf("{name} {fmt}\\n", {expr});\n' for name, (fmt, expr) in dict(printf).items()
     )
-    src.write_text(f'#include <stdio.h>\n#include "{header}"\nint main(void) {{\n{lines}}}\n')
+    src.write_text(
+        f'#include <stddef.h>\n#include <stdio.h>\n#include "{header}"\n'
+        f"int main(void) {{\n{lines}}}\n"
+    )
     exe = tmp_path / "print"
     subprocess.run([CC, str(src), "-o", str(exe)], check=True, env=BUILD_ENV)  # type: ignore[list-item]
     out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
-    return dict(line.split(" ", 1) for line in out.splitlines())
+    return dict(line.rsplit(" ", 1) for line in out.splitlines())
 
 
 def _spelt(value: object) -> str:
@@ -178,3 +181,63 @@ def test_libc_and_libm_headers_are_their_own_declarations(mode: str) -> None:
     if Path("/usr/include/zlib.h").is_file():  # a library's header: none of libc's functions
         z = pyffi.load("z", "/usr/include/zlib.h", mode=mode)
         assert "printf" not in z.functions() and "crc32" in z.functions()
+
+
+PACKED_H = """
+struct natural { char c; double d; int i; };
+struct __attribute__((packed)) packed1 { char c; double d; int i; };
+typedef struct { char c; double d; } __attribute__((packed)) packed_t;
+#pragma pack(push, 2)
+struct pragma2 { char c; double d; };
+#pragma pack(pop)
+struct after { char c; double d; };
+struct aligned16 { char c; int i __attribute__((aligned(16))); };
+struct aligned_same { char c; int i __attribute__((aligned(4))); };
+double packed_sum(struct packed1 p);
+double packed_ptr(const struct packed1 *p);
+double natural_sum(struct natural n);
+"""
+PACKED_C = """
+double packed_sum(struct packed1 p) { return p.c + p.d + p.i; }
+double packed_ptr(const struct packed1 *p) { return p->c + p->d + p->i; }
+double natural_sum(struct natural n) { return n.c + n.d + n.i; }
+"""
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_a_packed_or_aligned_layout_is_the_compilers_or_skipped(tmp_path: Path, mode: str) -> None:
+    so, h = _library(tmp_path, PACKED_H, PACKED_C)
+    lib = pyffi.load(so, h, mode=mode)
+    kept = ["struct natural", "struct after", "struct aligned_same"]
+    printf = [(f"{t} size", ("%zu", f"sizeof({t})")) for t in kept]
+    field = {t: "i" if "aligned" in t else "d" for t in kept}
+    printf += [(f"{t} d", ("%zu", f"offsetof({t}, {field[t]})")) for t in kept]
+    gcc = _gcc_prints(tmp_path, h, printf)
+    for t in kept:  # what cffi declares is what gcc lays out
+        assert str(lib.ffi.sizeof(t)) == gcc[f"{t} size"]
+        assert str(lib.ffi.offsetof(t, field[t])) == gcc[f"{t} d"]
+    # what cffi would lay out otherwise is opaque, with the compiler's numbers
+    for name, size in [
+        ("struct packed1", 13),
+        ("packed_t", 9),
+        ("struct pragma2", 10),
+        ("struct aligned16", 32),
+    ]:
+        assert f"the compiler gives size {size}," in lib.skipped[name], lib.skipped[name]
+        assert lib.skipped[name].endswith(
+            "declared opaque (pointers to it work, its fields and passing it by value do not)"
+        )
+    assert "by value as struct packed1" in lib.skipped["packed_sum"]
+    buf = lib.ffi.new("char[13]", b"\x01" + bytes(8) + b"\x03\x00\x00\x00")
+    assert lib.packed_ptr(lib.ffi.cast("struct packed1 *", buf)) == 4.0  # by pointer: fine
+    assert lib.natural_sum({"c": b"\x01", "d": 2.5, "i": 3}) == 6.5
+
+
+def test_a_packed_struct_in_cdef_text_is_opaque() -> None:
+    lib = pyffi.load(
+        "c",
+        cdef="struct __attribute__((packed)) p { char c; int i; };\n"
+        "struct q { char c; int i; };\nint f(struct p *x);",
+    )
+    assert "no header to compile it with (cdef text)" in lib.skipped["struct p"]
+    assert "struct q" not in lib.skipped and lib.ffi.sizeof("struct q") == 8

@@ -172,11 +172,11 @@ def test_the_prototype_shortcuts_agree_with_the_full_parse(name: str) -> None:
     if header is None:
         pytest.skip(f"{name} is not installed")
     source = preprocess(header, (), None, cc=compiler() or "cc", include=get_include())
-    chunks = [(text, file, where, True) for text, file, where, _own in source.chunks]
+    chunks = [(text, file, where, True, *rest) for text, file, where, _own, *rest in source.chunks]
     fast = _units.split_units(chunks)
     slow = [
         u
-        for text, file, where, own in chunks
+        for text, file, where, own, *_rest in chunks
         for u in _split_without_shortcut(_units, text, file, where, own)
     ]
     assert [(u.kind, u.names, u.uses, u.toks) for u in fast] == [

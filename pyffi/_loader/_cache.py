@@ -25,7 +25,7 @@ import cffi
 from ._model import Declarations
 
 #: Bumped whenever what the extractor writes changes.
-FORMAT = 11
+FORMAT = 12
 
 
 def directory() -> Path | None:

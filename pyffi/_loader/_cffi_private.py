@@ -27,6 +27,7 @@ __all__ = [
     "declarations",
     "declare_function",
     "declare_function_type",
+    "forget_built_types",
     "function_type",
     "int_constants",
     "lean_parsing",
@@ -244,6 +245,12 @@ def _journal(ffi: cffi.FFI) -> _Journal:
     if journal is None:
         journal = p._pyffi_journal = _Journal(p)
     return journal
+
+
+def forget_built_types(ffi: cffi.FFI) -> None:
+    """Drop the types ``ffi`` built from its declarations (built again on next use): after
+    a declaration's model changed (a struct made opaque)."""
+    ffi._cached_btypes.clear()  # type: ignore[attr-defined]
 
 
 def conflicts(ffi: cffi.FFI) -> dict[str, tuple[Any, Any]]:

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["C_KEYWORDS", "TOKEN", "Tok", "closing", "strip_gnu", "tokens", "tokens_end"]
+__all__ = [
+    "C_KEYWORDS",
+    "LAYOUT_MARK",
+    "TOKEN",
+    "Tok",
+    "closing",
+    "strip_gnu",
+    "tokens",
+    "tokens_end",
+]
 
 #: One token: (kind, text).
 Tok = tuple[str, str]
@@ -101,6 +110,10 @@ _GNU_WORDS = re.compile(
     r"\b(__extension__|__restrict__|__restrict|__inline__|__inline|__const|"
     r"_Noreturn|__signed__|__volatile__|__thread|_Thread_local)\b"
 )
+#: Left where an attribute changed a layout (packed, aligned, _Alignas), for the unit
+#: that holds it to be checked against the compiler (``_units``, ``_validate``).
+LAYOUT_MARK = "__pyffi_layout__"
+_LAYOUT = re.compile(r"\b(?:_*packed_*|_*aligned_*|_Alignas|__alignas)\b")
 _GNU_CALLS = re.compile(r"\b(__attribute__|__asm__|__asm|asm|__declspec|_Alignas|__alignas)\s*\(")
 
 
@@ -155,6 +168,8 @@ def strip_gnu(text: str) -> str:
             if depth == 0:
                 break
         out.append(text[i : m.start()])
+        if _LAYOUT.search(text, m.start(), j):  # packed, aligned: cffi would not see them
+            out.append(f" {LAYOUT_MARK} ")
         out.append("\n" * text.count("\n", m.start(), j))  # line numbers stay right
         i = j
     out.append(text[i:])

@@ -21,7 +21,8 @@ Macro = tuple[str, Optional[str], str, str, int, bool]
 class Source:
     """The preprocessed header set: its lines, their origins, the macros, the files read."""
 
-    chunks: list[tuple[str, str, Any, bool]]  # (text, file, line of each line, own) per run
+    # (text, file, line of each line, own, under a #pragma pack) per run
+    chunks: list[tuple[str, str, Any, bool, bool]]
     macros: list[Macro]
     files: list[str]
 
@@ -38,6 +39,7 @@ class Unit(NamedTuple):
     uses: tuple[str, ...] = ()  # names it refers to
     toks: tuple[str, ...] = ()  # a prototype's token texts (``_prototypes``)
     plain: tuple[str, ...] = ()  # a plain prototype's (result, parameters) text
+    layout: bool = False  # packed, aligned or under #pragma pack: checked with the compiler
 
 
 @dataclass

@@ -25,6 +25,7 @@ from .._core.errors import DeclarationError
 from .._core.paths import get_include
 from .._core.slices import SLICE_CDEF
 from . import _cache
+from ._layouts import measurer
 from ._macros import Macros, cdef_macros, resolve
 from ._model import Declarations
 from ._toolchain import compiler, compiler_id, preprocess
@@ -59,7 +60,8 @@ def extract(
         return hit
     source = preprocess(header, include_dirs, defines, cc=cc, include=get_include())  # 1
     units = split_units(source.chunks)  # 2
-    decls, probe, ints = validate(units, SLICE_CDEF)  # 3
+    measure = measurer(header, include_dirs, defines, cc=cc, include=get_include())
+    decls, probe, ints = validate(units, SLICE_CDEF, measure=measure)  # 3
     decls = resolve(decls, Macros(source.macros), probe, ints)  # 4
     decls.files = source.files
     _cache.store(name, decls)  # 5

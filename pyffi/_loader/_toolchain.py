@@ -26,6 +26,7 @@ __all__ = [
     "FEATURE_MACROS",
     "compiler",
     "compiler_id",
+    "flags",
     "preprocess",
     "python_features",
     "system_files",
@@ -34,6 +35,7 @@ __all__ = [
 _MARKER = re.compile(r'^#\s*(\d+)\s+"((?:[^"\\]|\\.)*)"((?:\s+\d+)*)\s*$')
 _DEFINE = re.compile(r"^#\s*define\s+([A-Za-z_]\w*)(\([^)]*\))?\s?(.*)$")
 _UNDEF = re.compile(r"^#\s*undef\s+([A-Za-z_]\w*)")
+_PRAGMA_PACK = re.compile(r"^#\s*pragma\s+pack\s*\(([^)]*)\)")
 _CONFIG_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]*(.*?)[ \t]*$", re.M)
 # Directory names under which a header is the system's, whatever its include path.
 _SYSTEM_DIRS = ("bits", "gnu", "asm", "asm-generic", "linux", "sys")
@@ -272,6 +274,18 @@ def compiler_include(cc: str) -> str:
     return os.path.realpath(found) if os.path.isabs(found) else ""
 
 
+def flags(
+    include_dirs: tuple[str, ...], defines: Mapping[str, object] | None, include: str
+) -> list[str]:
+    """The compiler's -I and -D options for a header: pyffi's include directory first."""
+    out = ["-I", include]
+    for d in include_dirs:
+        out += ["-I", os.fspath(d)]
+    for name, value in (defines or {}).items():
+        out.append(f"-D{name}" if value is None else f"-D{name}={value}")
+    return out
+
+
 def _run(
     header: Path,
     include_dirs: tuple[str, ...],
@@ -282,11 +296,7 @@ def _run(
     """The preprocessor's output, as text (a header that is not UTF-8 is an error)."""
     if not header.is_file():
         raise DeclarationError(f"{header}: no such header file")
-    cmd = [*cc.split(), "-E", "-dD", "-x", "c", "-I", include]
-    for d in include_dirs:
-        cmd += ["-I", os.fspath(d)]
-    for name, value in (defines or {}).items():
-        cmd.append(f"-D{name}" if value is None else f"-D{name}={value}")
+    cmd = [*cc.split(), "-E", "-dD", "-x", "c", *flags(include_dirs, defines, include)]
     cmd.append(str(header))
     done = subprocess.run(cmd, capture_output=True, check=False)
     if done.returncode != 0:
@@ -338,7 +348,7 @@ class _Sorter:
         # math.h, stdio.h...: the header is libc's own, and so are the libc headers it
         # includes (pyffi.load("m", "/usr/include/math.h") declares libm's functions)
         self.of_libc = self.top in system and system.libc(self.top)
-        self.chunks: list[tuple[str, str, Any, bool]] = []
+        self.chunks: list[tuple[str, str, Any, bool, bool]] = []
         self.macros: list[Macro] = []
         self.files: list[str] = []
         self.seen: set[str] = set()
@@ -346,6 +356,8 @@ class _Sorter:
         self.current, self.own, self.lineno = str(header), True, 1
         self.buf: list[str] = []
         self.at: list[int] = []  # the source line of each line of buf
+        self.packs: list[bool] = []  # #pragma pack(push...) states to pop back to
+        self.packed = False  # a #pragma pack(n) is in force
 
     def read(self, text: str) -> Source:
         for raw in text.splitlines():
@@ -365,9 +377,28 @@ class _Sorter:
 
     def flush(self) -> None:
         if self.buf:
-            self.chunks.append(("\n".join(self.buf), self.current, list(self.at), self.own))
+            self.chunks.append(
+                ("\n".join(self.buf), self.current, list(self.at), self.own, self.packed)
+            )
             self.buf.clear()
             self.at.clear()
+
+    def pragma_pack(self, raw: str) -> None:
+        """Follow #pragma pack: the units under one are checked against the compiler."""
+        m = _PRAGMA_PACK.match(raw)
+        if m is None:
+            return
+        self.flush()
+        args = [a.strip() for a in m.group(1).split(",") if a.strip()]
+        if args and args[0] == "push":
+            self.packs.append(self.packed)
+            args = args[1:]
+        elif args and args[0] == "pop":
+            self.packed = self.packs.pop() if self.packs else False
+            return
+        numbers = [a for a in args if a.isdigit()]
+        if numbers or not args:
+            self.packed = bool(numbers)  # pack(n): in force; pack(): the default again
 
     def marker(self, name: str, flags: list[str], new_line: int) -> None:
         if name.startswith("<"):  # <built-in>, <command-line>
@@ -391,6 +422,9 @@ class _Sorter:
             self.files.append(path)
 
     def directive(self, raw: str) -> None:
+        if raw.startswith("#pragma"):
+            self.pragma_pack(raw)
+            return
         define, undef = _DEFINE.match(raw), _UNDEF.match(raw)
         # every macro (the system's expand the library's: UINT32_C), own ones marked
         if define and self.current != "<built-in>":

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._lexer import C_KEYWORDS, Tok, closing, strip_gnu, tokens
+from ._lexer import C_KEYWORDS, LAYOUT_MARK, Tok, closing, strip_gnu, tokens
 from ._model import Unit
 
 __all__ = ["PLAIN", "PLAIN_TOKEN", "classify", "inline_prototype", "param_names", "split_units"]
@@ -23,10 +23,11 @@ __all__ = ["PLAIN", "PLAIN_TOKEN", "classify", "inline_prototype", "param_names"
 _STRUCTURE = re.compile(r"""L?"(?:[^"\\\n]|\\.)*"|L?'(?:[^'\\\n]|\\.)*'|[{};)]""")
 
 
-def split_units(chunks: Iterable[tuple[str, str, Any, bool]]) -> list[Unit]:
+def split_units(chunks: Iterable[tuple[Any, ...]]) -> list[Unit]:
     """Top-level declarations (at ';' outside braces, or after a function body)."""
     units: list[Unit] = []
-    for raw_text, file, where, own in chunks:
+    for raw_text, file, where, own, *packed in chunks:
+        unit_at = _unit_maker(bool(packed and packed[0]))
         lines = range(where, where + raw_text.count("\n") + 1) if isinstance(where, int) else where
         text = strip_gnu(raw_text)
         depth, start, body_fn = 0, 0, False
@@ -57,17 +58,33 @@ def split_units(chunks: Iterable[tuple[str, str, Any, bool]]) -> list[Unit]:
                 newlines += text.count("\n", seen, first)
                 seen = first
                 lineno = lines[newlines]
-                unit = classify(piece.strip(), f"{file}:{lineno}", own, body_fn)
+                unit = unit_at(piece.strip(), f"{file}:{lineno}", own, body_fn)
                 if unit is not None:
                     units.append(unit)
                 start, body_fn = end, False
         rest = text[start:].strip()
         if rest and rest != ";":
             lineno = lines[min(text.count("\n", 0, start), len(lines) - 1)]
-            unit = classify(rest, f"{file}:{lineno}", own, False)
+            unit = unit_at(rest, f"{file}:{lineno}", own, False)
             if unit is not None:
                 units.append(unit)
     return units
+
+
+def _unit_maker(packed: bool) -> Callable[[str, str, bool, bool], Unit | None]:
+    """classify, with the layout flag: a unit under #pragma pack (``packed``), or holding
+    an attribute that changes a layout (its mark taken out of the text)."""
+
+    def make(text: str, origin: str, own: bool, body: bool) -> Unit | None:
+        marked = LAYOUT_MARK in text
+        if marked:
+            text = " ".join(text.replace(LAYOUT_MARK, " ").split())
+        unit = classify(text, origin, own, body)
+        if unit is not None and (marked or packed) and unit.kind in ("tag", "typedef", "other"):
+            return unit._replace(layout=True)
+        return unit
+
+    return make
 
 
 def _collapse(toks: list[Tok]) -> list[Tok]:

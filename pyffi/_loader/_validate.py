@@ -24,6 +24,7 @@ import cffi
 from cffi import model
 
 from . import _cffi_private as private
+from ._layouts import Measure, check_layouts
 from ._macros import fold_array_sizes
 from ._model import Declarations, Unit
 from ._prototypes import KNOWN_TYPES, REFUSED, Prototypes
@@ -36,10 +37,11 @@ _CHUNK = 200
 
 
 def validate(
-    units: list[Unit], prefix: str, shortcut: bool = True
+    units: list[Unit], prefix: str, shortcut: bool = True, measure: Measure | None = None
 ) -> tuple[Declarations, cffi.FFI, dict[str, int]]:
     """The Declarations of ``units``, the probe FFI that read them, its integer constants
-    (``shortcut=False``: every unit read by cffi's parser, none from its parts)."""
+    (``shortcut=False``: every unit read by cffi's parser, none from its parts; ``measure``:
+    the compiler's layouts, for structs packed or aligned)."""
     units = list(units)  # own inline definitions are replaced by their prototypes
     chosen = _select(units, prefix)
     checker = _Checker(units, prefix, chosen)
@@ -47,6 +49,7 @@ def validate(
     for s in range(0, len(chosen.keep), _CHUNK):
         checker.chunk(chosen.keep[s : s + _CHUNK])
     checker.final.sort()  # source order (prototypes are declared ahead of their chunk)
+    check_layouts(units, checker.final, checker.texts, checker.probe, measure, chosen.skipped)
     checker.build()
     return _index(units, checker, chosen)
 
