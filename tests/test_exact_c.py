@@ -241,3 +241,37 @@ def test_a_packed_struct_in_cdef_text_is_opaque() -> None:
     )
     assert "no header to compile it with (cdef text)" in lib.skipped["struct p"]
     assert "struct q" not in lib.skipped and lib.ffi.sizeof("struct q") == 8
+
+
+BITS_H = """
+struct bits { unsigned a : 3; unsigned : 0; unsigned b : 5; int : 17; unsigned long long c : 40; };
+struct anon { int kind; union { int i; float f; }; struct { short lo, hi; }; };
+struct bits bits_make(void);
+struct anon anon_make(void);
+int bits_sum(const struct bits *b);
+"""
+BITS_C = """
+struct bits bits_make(void) { struct bits b = {5, 17, 0x123456789ULL}; return b; }
+struct anon anon_make(void) { struct anon a; a.kind = 1; a.i = 42; a.lo = 3; a.hi = 4; return a; }
+int bits_sum(const struct bits *b) { return (int)(b->a + b->b + (b->c & 0xff)); }
+"""
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_bit_fields_and_anonymous_members_in_structs_by_value(tmp_path: Path, mode: str) -> None:
+    so, h = _library(tmp_path, BITS_H, BITS_C)
+    lib = pyffi.load(so, h, mode=mode)
+    if mode == "abi":  # libffi cannot pass them: skipped, saying who can
+        for name in ("bits_make", "anon_make"):
+            assert (
+                'libffi (ABI mode) cannot pass such a struct: mode="api" calls it'
+                in (lib.skipped[name])
+            )
+    else:  # the compiled call: a Record with the named fields, anonymous members' included
+        bits = lib.bits_make()
+        assert (bits.a, bits.b, bits.c) == (5, 17, 0x123456789)
+        assert "''" not in repr(bits)
+        anon = lib.anon_make()
+        assert (anon.kind, anon.i, anon.lo, anon.hi) == (1, 42, 3, 4)
+    buf = lib.ffi.new("struct bits *", {"a": 5, "b": 17, "c": 0x1234567AB})
+    assert lib.bits_sum(buf) == 5 + 17 + 0xAB  # bit-fields written as C reads them

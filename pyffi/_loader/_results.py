@@ -151,10 +151,7 @@ def to_python(ffi: Any, tp: Any, value: Any) -> Any:
     if isinstance(tp, model.StructType):
         if tp.name in SLICES:
             return _slice_to_python(ffi, tp.name, value)
-        fields = {
-            f: to_python(ffi, ft, getattr(value, f)) for f, ft in zip(tp.fldnames, tp.fldtypes)
-        }
-        return Record(tp.name.lstrip("$"), **fields)
+        return Record(tp.name.lstrip("$"), **_fields(ffi, tp, value))
     if isinstance(tp, model.PointerType):
         item = tp.totype
         if isinstance(item, model.PrimitiveType) and item.name in _TEXT:
@@ -165,6 +162,19 @@ def to_python(ffi: Any, tp: Any, value: Any) -> Any:
     if isinstance(tp, model.ArrayType):
         return [to_python(ffi, tp.item, v) for v in value]
     return value
+
+
+def _fields(ffi: Any, tp: Any, value: Any) -> dict[str, Any]:
+    """A struct's fields by name, as C reaches them: an anonymous struct or union
+    member's fields as the struct's own (``a.lo``), an unnamed bit-field (padding) left
+    out."""
+    out: dict[str, Any] = {}
+    for f, ft, bits in zip(tp.fldnames, tp.fldtypes, tp.fldbitsize):
+        if f:
+            out[f] = to_python(ffi, ft, getattr(value, f))
+        elif bits < 0 and isinstance(ft, (model.StructType, model.UnionType)) and ft.fldnames:
+            out.update(_fields(ffi, ft, value))  # cffi reaches them through the outer struct
+    return out
 
 
 def _slice_to_python(ffi: Any, kind: str, value: Any) -> Any:

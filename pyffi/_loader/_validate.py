@@ -403,6 +403,27 @@ def _index(
     return decls, probe, ints
 
 
+def _custom_layout(tp: Any) -> str | None:
+    """The struct with bit-fields or anonymous members that function type ``tp`` passes
+    or returns by value, spelt with what it has, or None."""
+    for a in (*tp.args, tp.result):
+        if isinstance(a, (model.StructType, model.UnionType)) and _has_custom_fields(a):
+            return f"{a.get_c_name()} (bit-fields or anonymous members)"
+    return None
+
+
+def _has_custom_fields(tp: Any, depth: int = 0) -> bool:
+    if tp.fldnames is None or depth > 32:
+        return False
+    for f, ft, bits in zip(tp.fldnames, tp.fldtypes, tp.fldbitsize):
+        if bits >= 0 or not f:
+            return True
+        nested = isinstance(ft, (model.StructType, model.UnionType))
+        if nested and _has_custom_fields(ft, depth + 1):
+            return True
+    return False
+
+
 def _unnamed(units: list[Unit], final: list[int], t: _Tables, skipped: dict[str, str]) -> None:
     """Own functions and variables cffi declared under a name pyffi did not read: never
     silently missing, but in ``skipped`` under their place."""
@@ -421,6 +442,7 @@ def _drop_unreachable(
 ) -> None:
     """Functions ABI mode cannot call: a parameter or result whose layout is unknown."""
     opaque: dict[int, tuple[int, Any] | None] = {}  # id(type) -> (position, type) or None
+    customs: dict[int, str | None] = {}  # id(type) -> a struct libffi cannot pass, or None
     for n, table in [
         *((n, t.functions) for n in t.functions),
         *((n, t.api_only) for n in t.api_only),
@@ -436,6 +458,18 @@ def _drop_unreachable(
                 None,
             )
         found = opaque[id(tp)]
+        if found is None and table is t.functions:
+            if id(tp) not in customs:
+                customs[id(tp)] = _custom_layout(tp)
+            custom = customs[id(tp)]
+            if custom is not None:  # libffi cannot pass it: only compiled code calls it
+                at = table.pop(n)
+                t.api_only[n] = at
+                skipped[n] = (
+                    f"passes {custom} by value ({origins[at]}); libffi (ABI mode) cannot pass "
+                    'such a struct: mode="api" calls it'
+                )
+                continue
         if found is not None:
             i, a = found
             at = table[n]
