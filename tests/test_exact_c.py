@@ -275,3 +275,38 @@ def test_bit_fields_and_anonymous_members_in_structs_by_value(tmp_path: Path, mo
         assert (anon.kind, anon.i, anon.lo, anon.hi) == (1, 42, 3, 4)
     buf = lib.ffi.new("struct bits *", {"a": 5, "b": 17, "c": 0x1234567AB})
     assert lib.bits_sum(buf) == 5 + 17 + 0xAB  # bit-fields written as C reads them
+
+
+ENUMS_H = """
+#include <stdint.h>
+#define TAG(a,b,c,d) ((uint32_t)((((uint32_t)(a)&0xFF)<<24)|(((uint32_t)(b)&0xFF)<<16)|\\
+    (((uint32_t)(c)&0xFF)<<8)|((uint32_t)(d)&0xFF)))
+typedef enum { S_COMMON = TAG('Z','y','y','y'), S_LATIN = TAG('L','a','t','n'), S_X = 5 } s_t;
+enum flags { F_NONE = 0, F_ALL = ~0, F_CHAR = 'a', F_SIZE = sizeof(int), F_CAST = (int)3,
+             F_NEG = -(1 << 4), F_NEXT, F_AFTER = F_NEXT * 2 };
+int use_script(s_t s);
+int use_flags(enum flags f);
+"""
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_enumerator_values_cffi_cannot_read_are_evaluated(tmp_path: Path, mode: str) -> None:
+    header = tmp_path / "enums.h"
+    header.write_text(ENUMS_H)
+    names = [
+        "S_COMMON",
+        "S_LATIN",
+        "S_X",
+        "F_NONE",
+        "F_ALL",
+        "F_CHAR",
+        "F_SIZE",
+        "F_CAST",
+        "F_NEG",
+        "F_NEXT",
+        "F_AFTER",
+    ]
+    expected = _gcc_prints(tmp_path, header, [(n, ("%lld", f"(long long)({n})")) for n in names])
+    lib = pyffi.load("c", header, mode=mode)
+    assert {n: str(lib.constants.get(n)) for n in names} == expected
+    assert not {"s_t", "enum flags", "use_script", "use_flags"} & set(lib.skipped)

@@ -22,7 +22,15 @@ from ._cexpr import Evaluator, NotConstant
 from ._lexer import Tok, closing, tokens
 from ._model import Declarations, Macro
 
-__all__ = ["Macros", "arguments", "cdef_macros", "fold_array_sizes", "macro_prototype", "resolve"]
+__all__ = [
+    "Macros",
+    "arguments",
+    "cdef_macros",
+    "fold_array_sizes",
+    "fold_enum_values",
+    "macro_prototype",
+    "resolve",
+]
 
 _CDEF_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(\([^)]*\))?[ \t]*(.*)$", re.M)
 
@@ -405,6 +413,51 @@ def fold_array_sizes(text: str, ffi: Any, params: bool = False) -> str | None:
         out += [text[last : m.start()], f"[{value}]"]
         last, changed = m.end(), True
     return "".join([*out, text[last:]]) if changed else None
+
+
+_ENUM_BODY = re.compile(r"\benum\b\s*(?:[A-Za-z_]\w*\s*)?\{")
+
+
+def fold_enum_values(text: str, ffi: Any) -> str | None:
+    """``text`` with each enumerator's value a plain number, evaluated as C does
+    (``~0``, casts, character constants, ``sizeof``, an expanded tag macro), where
+    cffi's parser takes only simple numbers; None if nothing changed or a value is
+    not a constant."""
+    out, last, changed = [], 0, False
+    for m in _ENUM_BODY.finditer(text):
+        close = text.find("}", m.end())
+        if close < 0 or m.start() < last:
+            return None
+        body = _enum_body(text[m.end() : close], ffi)
+        if body is None:
+            return None
+        out += [text[last : m.end()], body]
+        last, changed = close, True
+    return "".join([*out, text[last:]]) if changed else None
+
+
+def _enum_body(body: str, ffi: Any) -> str | None:
+    """An enum body's enumerators with their values as numbers, or None."""
+    known = dict(private.int_constants(ffi))
+    items, value = [], -1
+    for item in arguments([*tokens(body), ("op", ")")], 0)[0]:
+        if not item:
+            continue  # a trailing comma
+        if item[0][0] != "id" or (len(item) > 1 and item[1][1] != "="):
+            return None
+        name = item[0][1]
+        if len(item) > 1:
+            try:
+                value, kind = Evaluator(item[2:], ffi, known).run()
+            except (NotConstant, RecursionError, ValueError, SyntaxError, OverflowError, TypeError):
+                return None
+            if not isinstance(kind, tuple) or kind[0] == "ptr":
+                return None  # a float, a string, a pointer: not an enumerator value
+        else:
+            value += 1
+        known[name] = value
+        items.append(f"{name} = {value}")
+    return " " + ", ".join(items) + " "
 
 
 def cdef_macros(text: str) -> tuple[str, list[Macro]]:

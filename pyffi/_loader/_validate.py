@@ -25,7 +25,7 @@ from cffi import model
 
 from . import _cffi_private as private
 from ._layouts import Measure, check_layouts
-from ._macros import fold_array_sizes
+from ._macros import fold_array_sizes, fold_enum_values
 from ._model import Declarations, Unit
 from ._prototypes import KNOWN_TYPES, REFUSED, Prototypes
 from ._units import inline_prototype
@@ -248,6 +248,11 @@ class _Checker:
             self.final.append(k)
             return
         fixed = fold_array_sizes(text, self.probe, u.kind == "function") if "[" in text else None
+        if fixed is not None and self.attempt(fixed) is None:
+            self.texts[k] = fixed
+            self.final.append(k)
+            return
+        fixed = fold_enum_values(text, self.probe) if "enum" in text else None
         if fixed is not None and self.attempt(fixed) is None:
             self.texts[k] = fixed
             self.final.append(k)
