@@ -9,10 +9,12 @@ scripts/setup installs the -dev packages; a missing one is a failure.
 from __future__ import annotations
 
 import bz2
+import ctypes.util
 import gc
 import hashlib
 import lzma
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -340,6 +342,29 @@ def check_uuid(u: pyffi.Library) -> None:
     assert u.UUID_VARIANT_DCE == 1
 
 
+def check_acl(a: pyffi.Library) -> None:
+    acl = a.acl_from_text("u::rw-,g::r--,o::---")
+    try:
+        assert a.acl_valid(acl) == 0
+        text = a.acl_to_any_text(acl, None, b",", 0)  # owned by libacl: freed with acl_free
+        assert text == "user::rw-,group::r--,other::---"
+    finally:
+        assert a.acl_free(acl) == 0
+
+
+def check_cap(c: pyffi.Library) -> None:
+    caps = c.cap_from_text("cap_chown=ep")
+    try:
+        value = c.ffi.new("cap_value_t *")  # CAP_CHOWN is the kernel header's, not libcap's
+        assert c.cap_from_name("cap_chown", value) == 0
+        assert c.cap_to_name(value[0]) == "cap_chown"
+        flag = c.ffi.new("cap_flag_value_t *")
+        assert c.cap_get_flag(caps, value[0], c.CAP_EFFECTIVE, flag) == 0
+        assert flag[0] == c.CAP_SET
+    finally:
+        c.cap_free(caps)
+
+
 def check_magic(m: pyffi.Library) -> None:
     cookie = m.magic_open(m.MAGIC_MIME_TYPE)
     try:
@@ -412,7 +437,52 @@ LIBRARIES: dict[str, tuple[str, str, dict[str, Any], Callable[..., None], list[s
     "libuuid": ("uuid", "uuid/uuid.h", {}, check_uuid, ["uuid_generate", "uuid_parse"]),
     "libmagic": ("magic", "magic.h", {}, check_magic, ["magic_open", "magic_buffer"]),
     "brotli": ("brotlienc", "brotli/encode.h", {}, check_brotlienc, ["BrotliEncoderCompress"]),
+    # their own headers under sys/ (libacl's sys/acl.h, libcap's sys/capability.h)
+    "libacl": ("acl", "acl/libacl.h", {}, check_acl, ["acl_init", "acl_from_text", "acl_free"]),
+    "libcap": ("cap", "sys/capability.h", {}, check_cap, ["cap_from_text", "cap_get_flag"]),
 }
+
+
+def _exported(path: str) -> set[str]:
+    out = subprocess.run(
+        ["nm", "-D", "--defined-only", path], capture_output=True, text=True, check=True
+    ).stdout
+    return {
+        parts[2]
+        for parts in map(str.split, out.splitlines())
+        if len(parts) == 3 and parts[1] == "T"
+    }
+
+
+@pytest.mark.parametrize("name", ["libacl", "libcap", "zlib", "libuv"])
+def test_every_exported_function_the_headers_declare_is_callable_or_skipped(name: str) -> None:
+    """A declared name is never silently missing: each function the library exports and
+    its headers declare is a function of the Library, or skipped with the reason."""
+    libname, hdr, kw, _check, _functions = LIBRARIES[name]
+    lib = load(libname, hdr, **kw)
+    path = ctypes.util.find_library(libname)
+    full = next(
+        (
+            str(p)
+            for d in ("/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib")
+            for p in [Path(d) / str(path)]
+            if path and p.exists()
+        ),
+        None,
+    )
+    if full is None:
+        pytest.skip(f"lib{libname} not found")
+    text = subprocess.run(
+        ["cc", "-E", "-I", pyffi.get_include(), str(header(hdr))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    declared = {w for w in re.findall(r"\b(\w+)\s*\(", text)}
+    missing = sorted(
+        f for f in _exported(full) & declared if f not in lib.functions() and f not in lib.skipped
+    )
+    assert not missing, missing
 
 
 @pytest.fixture(scope="module")
