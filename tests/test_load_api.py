@@ -99,6 +99,31 @@ def test_a_function_the_compiler_refuses_is_skipped(tmp_path: Path) -> None:
         pyffi.load(lib, h, mode="api", strict=True)
 
 
+def test_an_error_inside_a_header_macro_drops_the_function_that_expands_it(
+    tmp_path: Path,
+) -> None:
+    # glib's g_pointer_bit_lock: a function and a macro of one name; the macro's static
+    # assertion fails for the argument cffi's generated call passes. gcc reports the error
+    # at the header's line, "In function" the generated one: that function is dropped.
+    lib = _cc_library(
+        tmp_path,
+        "macroed",
+        "void bit_lock(void *address, int bit) { (void)address; (void)bit; }\n"
+        "int ok(int x) { return x; }\n",
+    )
+    h = tmp_path / "macroed.h"
+    h.write_text(
+        "void bit_lock(void *address, int bit);\nint ok(int x);\n"
+        "#define bit_lock(address, bit) (__extension__ ({ \\\n"
+        '    _Static_assert(sizeof *(address) == sizeof (void *), "a pointer\'s size"); \\\n'
+        "    bit_lock((address), (bit)); }))\n"
+    )
+    api = pyffi.load(lib, h, mode="api")
+    assert api.ok(7) == 7
+    assert api.skipped["bit_lock"].startswith('does not compile in mode="api": ')
+    assert "static assertion failed" in api.skipped["bit_lock"]
+
+
 def test_strict_counts_what_api_mode_calls_as_declared(tmp_path: Path) -> None:
     lib = _cc_library(tmp_path, "strict", "int base(int x) { return x; }\n")
     h = tmp_path / "strict.h"

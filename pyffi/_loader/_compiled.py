@@ -65,7 +65,9 @@ FLAGS = (
 _ENTITY = re.compile(
     r"^(?:\w[^\n;(]*?[ *])?(?:_cffi_(d|f|const|var|checkfld|check)|_pyffi_(w))_(\w+)\(", re.M
 )
-_ERROR = re.compile(r"^[^\n:]*\.c:(\d+):(?:\d+:)? (?:fatal )?error: (.*)$", re.M)
+_ERROR_ANY = re.compile(r"^([^\n:]*):(\d+):(?:\d+:)? (?:fatal )?error: (.*)$")
+_IN_FUNCTION = re.compile(r"In function [\u2018'`](\w+)[\u2019']:$")
+_ENTITY_NAME = re.compile(r"^(?:_cffi_(d|f|const|var|checkfld|check)|_pyffi_(w))_(\w+)$")
 
 _loaded: dict[str, tuple[Any, Any, Any]] = {}  # name -> (ffi, lib, native): one import a process
 _loaded_lock = threading.Lock()
@@ -176,16 +178,36 @@ def _entities(c_source: str) -> list[tuple[int, str, str]]:
 
 def _blame(c_source: str, output: str) -> dict[str, str]:
     """name -> the first compiler error inside that name's generated function (a compiled
-    wrapper's name prefixed ``<native>``: only the wrapper goes)."""
+    wrapper's name prefixed ``<native>``: only the wrapper goes).
+
+    An error is the function's whose line it is in the generated source, or, for one
+    gcc reports inside a header's macro (a macro the function calls: glib's
+    ``g_pointer_bit_lock``), the function gcc names in its "In function" line."""
     spans = _entities(c_source)
     blamed: dict[str, str] = {}
-    for m in _ERROR.finditer(output):
-        line, message = int(m.group(1)), m.group(2).strip()
+    current: str | None = None  # gcc's "In function 'x':" context
+    for raw in output.splitlines():
+        context = _IN_FUNCTION.search(raw)
+        if context:
+            current = context.group(1)
+            continue
+        if raw.endswith("At top level:"):
+            current = None
+            continue
+        m = _ERROR_ANY.match(raw)
+        if m is None:
+            continue
+        message = m.group(3).strip()
         owner = None
-        for start, kind, name in spans:
-            if start > line:
-                break
-            owner = (kind, name)
+        if m.group(1).endswith(".c"):
+            line = int(m.group(2))
+            for start, kind, name in spans:
+                if start > line:
+                    break
+                owner = (kind, name)
+        elif current is not None:
+            named = _ENTITY_NAME.match(current)
+            owner = (named.group(1) or named.group(2), named.group(3)) if named else None
         if owner is None or owner[0] not in ("d", "f", "const", "var", "w"):
             return {}  # a struct check or the header itself: nothing to drop
         blamed.setdefault(("<native>" if owner[0] == "w" else "") + owner[1], message)
