@@ -67,3 +67,35 @@ def test_make_c_source_writes_an_extension_source(tmp_path: Path) -> None:
     target = tmp_path / "_m.c"
     private.make_c_source(ffi, "_m", "#include <stdlib.h>\n", str(target))
     assert "_cffi_f_abs" in target.read_text()
+
+
+def test_functions_declared_from_their_parts_are_what_cdef_declares() -> None:
+    ffi = cffi.FFI()
+    ffi.cdef("typedef struct h h_t;")
+    args = tuple(private.parameter_type(ffi, p) for p in ("const char *name", "int a[4]"))
+    entry = private.declare_function(ffi, "f", args, private.result_type(ffi, "h_t *"), True)
+    private.declare_function_type(ffi, "g", entry)  # another of the same type: one entry
+    reference = cffi.FFI()
+    reference.cdef("typedef struct h h_t; h_t *f(const char *name, int a[4], ...);")
+    want = private.function_type(reference, "f").get_c_name()
+    assert private.function_type(ffi, "f").get_c_name() == want
+    assert private.declarations(ffi)["function g"] is entry
+    # declared again with another type: a conflict, the later one kept (override)
+    other = private.declare_function(ffi, "f", (), private.result_type(ffi, "int"), False)
+    assert private.conflicts(ffi)["f"][1] is other[0]
+    with pytest.raises(cffi.CDefError):
+        private.parameter_type(ffi, "no_such_t x")
+
+
+def test_built_types_are_forgotten_and_const_globals_read() -> None:
+    ffi = cffi.FFI()
+    ffi.cdef("struct s { int a; }; extern const int the_answer;")
+    tp = private.declarations(ffi)["struct s"][0]
+    assert ffi.sizeof(private.ctype(ffi, tp)) == 4
+    private.forget_built_types(ffi)
+    tp.fldnames = tp.fldtypes = tp.fldbitsize = tp.fldquals = None  # made opaque
+    with pytest.raises(ValueError, match="unknown size"):
+        ffi.sizeof(private.ctype(ffi, tp))  # built again, from the changed model
+    lib = private.open_backend_library(ffi, "c")
+    with pytest.raises(KeyError, match="the_answer"):  # read from the library (tests/
+        private.read_constant_global(ffi, lib, "the_answer")  # test_exact_c.py: a real one)

@@ -310,3 +310,33 @@ def test_enumerator_values_cffi_cannot_read_are_evaluated(tmp_path: Path, mode: 
     lib = pyffi.load("c", header, mode=mode)
     assert {n: str(lib.constants.get(n)) for n in names} == expected
     assert not {"s_t", "enum flags", "use_script", "use_flags"} & set(lib.skipped)
+
+
+OPAQUE_H = """
+struct fwd;
+struct fwd make_fwd(void);
+extern const struct fwd the_fwd;
+extern const int the_count;
+int ok(int x);
+int fwd_value(const struct fwd *p);
+"""
+OPAQUE_C = """
+struct fwd { int v; };
+const struct fwd the_fwd = {5};
+const int the_count = 3;
+int ok(int x) { return x; }
+int fwd_value(const struct fwd *p) { return p->v; }
+struct fwd make_fwd(void) { return the_fwd; }
+"""
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_what_neither_mode_can_declare_is_skipped_alike(tmp_path: Path, mode: str) -> None:
+    """An opaque struct by value and a const global of struct type: skipped with the
+    reason in both modes (mode="api" compiled every declaration and failed whole)."""
+    so, h = _library(tmp_path, OPAQUE_H, OPAQUE_C)
+    lib = pyffi.load(so, h, mode=mode)
+    assert set(lib.functions()) == {"ok", "fwd_value"}
+    assert "whose layout is not known" in lib.skipped["make_fwd"]
+    assert "is a const global of type struct fwd" in lib.skipped["the_fwd"]
+    assert lib.the_count == 3 and lib.ok(4) == 4

@@ -35,6 +35,7 @@ __all__ = [
     "make_c_source",
     "open_backend_library",
     "parameter_type",
+    "read_constant_global",
     "restore",
     "result_type",
     "snapshot",
@@ -166,6 +167,13 @@ def open_backend_library(ffi: cffi.FFI, name: str) -> Any:
     from cffi import api
 
     return api._load_backend_lib(ffi._backend, name, 0)  # type: ignore[attr-defined]
+
+
+def read_constant_global(ffi: cffi.FFI, backendlib: Any, name: str) -> Any:
+    """The value of ``extern const T name;`` (cffi's "constant") read from the library:
+    cffi's dlopen() library reads only integer constants given in the cdef."""
+    tp = declarations(ffi)[f"constant {name}"][0]
+    return backendlib.read_variable(ctype(ffi, tp), name)
 
 
 def load_function(ffi: cffi.FFI, backendlib: Any, name: str, tp: Any) -> Any:

@@ -345,6 +345,8 @@ class Library:
             return value
         if name in d.variables:
             self._declare(d.variables[name])
+            if self.mode == "abi" and f"constant {name}" in private.declarations(self._ffi):
+                return private.read_constant_global(self._ffi, self._backendlib, name)
             return getattr(self._raw, name)
         if name in d.skipped:
             raise AttributeError(f"{name!r} {d.skipped[name]}")

@@ -369,6 +369,10 @@ def _index(
             elif f"variable {n}" in decl:
                 if u.own:
                     t.variables[n] = index[k]
+            elif f"constant {n}" in decl:  # extern const T n;: cffi's "constant"
+                kept = _constant_global(n, decl[f"constant {n}"][0], u, t, index[k], chosen)
+                if not kept and len(u.names) == 1:
+                    checker.texts[k] = ""  # no cdef (mode="api" compiles them all) sees it
             elif n.startswith(("struct ", "union ", "enum ")) or f"typedef {n}" in decl:
                 t.types.setdefault(n, index[k])
             elif n in ints:
@@ -429,6 +433,21 @@ def _has_custom_fields(tp: Any, depth: int = 0) -> bool:
     return False
 
 
+def _constant_global(n: str, tp: Any, u: Unit, t: _Tables, at: int, chosen: _Selection) -> bool:
+    """``extern const T n;``: a variable when T is a number (cffi reads it), else skipped
+    (False)."""
+    if isinstance(tp, (model.PrimitiveType, model.EnumType)):
+        if u.own:
+            t.variables[n] = at
+        return True
+    if u.own:
+        chosen.skipped[n] = (
+            f"is a const global of type {tp.get_c_name()} ({u.origin}): cffi reads only "
+            "numbers from a library's const globals"
+        )
+    return False
+
+
 def _unnamed(units: list[Unit], final: list[int], t: _Tables, skipped: dict[str, str]) -> None:
     """Own functions and variables cffi declared under a name pyffi did not read: never
     silently missing, but in ``skipped`` under their place."""
@@ -445,7 +464,10 @@ def _unnamed(units: list[Unit], final: list[int], t: _Tables, skipped: dict[str,
 def _drop_unreachable(
     decl: dict[str, Any], t: _Tables, texts: list[str], origins: list[str], skipped: dict[str, str]
 ) -> None:
-    """Functions ABI mode cannot call: a parameter or result whose layout is unknown."""
+    """Functions ABI mode cannot call: a parameter or result whose layout is unknown.
+    A unit left declaring nothing is emptied: no cdef (mode="api" compiles them all)
+    sees a prototype cffi would refuse to render."""
+    removed: set[int] = set()
     opaque: dict[int, tuple[int, Any] | None] = {}  # id(type) -> (position, type) or None
     customs: dict[int, str | None] = {}  # id(type) -> a struct libffi cannot pass, or None
     for n, table in [
@@ -490,4 +512,7 @@ def _drop_unreachable(
                     f"known ({origins[at]})"
                 )
             skipped[n] = why
-            del table[n]
+            removed.add(table.pop(n))
+    kept = {*t.functions.values(), *t.api_only.values(), *t.variables.values()}
+    for at in removed - kept:
+        texts[at] = ""
