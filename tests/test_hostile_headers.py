@@ -239,6 +239,10 @@ UNREPRESENTABLE = {
         {"<": "cannot be declared ("},
     ),
     "a brace closing nothing": ("int before(int);\n};\nint after(int);\n", {}),
+    "an enumerator with unbalanced parentheses": (  # found by the declarations fuzzer
+        "int before(int);\nenum e { A = (1, B };\n",
+        {"enum e": "cannot be declared ("},
+    ),
 }
 
 

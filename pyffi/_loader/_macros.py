@@ -440,7 +440,11 @@ def _enum_body(body: str, ffi: Any) -> str | None:
     """An enum body's enumerators with their values as numbers, or None."""
     known = dict(private.int_constants(ffi))
     items, value = [], -1
-    for item in arguments([*tokens(body), ("op", ")")], 0)[0]:
+    try:
+        listed = arguments([*tokens(body), ("op", ")")], 0)[0]
+    except NotConstant:  # unbalanced parentheses: cffi's parser says what is wrong
+        return None
+    for item in listed:
         if not item:
             continue  # a trailing comma
         if item[0][0] != "id" or (len(item) > 1 and item[1][1] != "="):
