@@ -194,6 +194,7 @@ PLAIN_TOKEN = re.compile(r"\w+|\.\.\.|[*(),;]")
 _NOT_PLAIN = frozenset(["typedef", "static", "inline", "struct", "union", "enum"])
 _TAGS = ("struct", "union", "enum")
 _NUMBER = re.compile(r"\b\d")
+_FIRST_WORD = re.compile(r"[A-Za-z_]\w*")
 _TAG_WORD = re.compile(r"\b(?:struct|union|enum)\b")
 _NOT_KEYWORD = re.compile(
     r"\b(?!(?:" + "|".join(sorted(C_KEYWORDS, key=len, reverse=True)) + r")\b)[A-Za-z_]\w*"
@@ -204,23 +205,23 @@ _ID_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 def _plain_prototype(text: str, origin: str, own: bool) -> Unit | None:
     """The Unit of ``int *f(const char *s, ...);``, as :func:`classify` makes it, or None
     if ``text`` is anything else (tests/test_hostile_headers.py compares the two on real
-    headers)."""
+    headers). Its ``plain`` part is what ``_prototypes`` declares it from: no tokens."""
     m = PLAIN.fullmatch(text)
     if m is None or m.group(1) in C_KEYWORDS or _NUMBER.search(text):
         return None  # a number where a word should be: not a plain prototype
-    toks = PLAIN_TOKEN.findall(text)
-    if toks[0] in _NOT_PLAIN:
+    first = _FIRST_WORD.match(text)
+    if first is None or first.group() in _NOT_PLAIN:
         return None
     if _TAG_WORD.search(text) is None:
         uses = _NOT_KEYWORD.findall(text)
     else:  # struct X is one name
         uses, prev = [], ""
-        for t in toks:
+        for t in PLAIN_TOKEN.findall(text):
             if t[0] in _ID_START and t not in C_KEYWORDS:
                 uses.append(f"{prev} {t}" if prev in _TAGS else t)
             prev = t
-    plain = (text[: m.start(1)], m.group(2))  # what _prototypes declares it from
-    return Unit(text, origin, own, "function", (m.group(1),), tuple(uses), tuple(toks), plain)
+    plain = (text[: m.start(1)], m.group(2))
+    return Unit(text, origin, own, "function", (m.group(1),), tuple(uses), (), plain)
 
 
 def classify(text: str, origin: str, own: bool, body: bool, plain: bool = True) -> Unit | None:

@@ -161,7 +161,7 @@ class _Checker:
         types_pending = False
         for k in part:
             u = self.units[k]
-            if u.kind == "function" and u.toks and self.shortcut:
+            if u.kind == "function" and (u.plain or u.toks) and self.shortcut:
                 if types_pending:
                     self.settle(pending)  # the types it may use are declared first
                     self.prototypes.types_changed()
@@ -470,10 +470,26 @@ def _drop_unreachable(
     removed: set[int] = set()
     opaque: dict[int, tuple[int, Any] | None] = {}  # id(type) -> (position, type) or None
     customs: dict[int, str | None] = {}  # id(type) -> a struct libffi cannot pass, or None
-    for n, table in [
-        *((n, t.functions) for n in t.functions),
-        *((n, t.api_only) for n in t.api_only),
-    ]:
+    for table in (t.functions, t.api_only):
+        _drop_from(table, decl, t, texts, origins, skipped, opaque, customs, removed)
+    kept = {*t.functions.values(), *t.api_only.values(), *t.variables.values()}
+    for at in removed - kept:
+        texts[at] = ""
+
+
+def _drop_from(
+    table: dict[str, int],
+    decl: dict[str, Any],
+    t: _Tables,
+    texts: list[str],
+    origins: list[str],
+    skipped: dict[str, str],
+    opaque: dict[int, Any],
+    customs: dict[int, str | None],
+    removed: set[int],
+) -> None:
+    """_drop_unreachable for one table (the functions, or the api_only ones)."""
+    for n in list(table):
         tp = decl[f"function {n}"][0]
         if id(tp) not in opaque:  # prototypes of one shape share their type
             opaque[id(tp)] = next(
@@ -513,6 +529,3 @@ def _drop_unreachable(
                 )
             skipped[n] = why
             removed.add(table.pop(n))
-    kept = {*t.functions.values(), *t.api_only.values(), *t.variables.values()}
-    for at in removed - kept:
-        texts[at] = ""
