@@ -340,3 +340,21 @@ def test_what_neither_mode_can_declare_is_skipped_alike(tmp_path: Path, mode: st
     assert "whose layout is not known" in lib.skipped["make_fwd"]
     assert "is a const global of type struct fwd" in lib.skipped["the_fwd"]
     assert lib.the_count == 3 and lib.ok(4) == 4
+
+
+@pytest.mark.parametrize("mode", ["abi", "api"])
+def test_an_include_inside_an_enum_body(tmp_path: Path, mode: str) -> None:
+    """fribidi's and freetype's X-macro lists: the enum goes on across the included file,
+    and the declarations after it are there."""
+    (tmp_path / "list.h").write_text("X(KIND_A, 1)\nX(KIND_B, 2)\nX(KIND_C, 4)\n")
+    header = tmp_path / "xmacro.h"
+    header.write_text(
+        'typedef enum {\n#define X(name, value) name = value,\n#include "list.h"\n#undef X\n'
+        "  KIND_LAST\n} kinds_t;\nint after_enum(kinds_t k);\nconst char *kind_name(int k);\n"
+    )
+    names = ["KIND_A", "KIND_B", "KIND_C", "KIND_LAST"]
+    expected = _gcc_prints(tmp_path, header, [(n, ("%lld", f"(long long)({n})")) for n in names])
+    lib = pyffi.load("c", header, mode=mode)
+    assert {n: str(lib.constants.get(n)) for n in names} == expected
+    assert not lib.skipped
+    assert {"after_enum", "kind_name"} <= set(lib.functions()) | set(lib.skipped)

@@ -24,13 +24,23 @@ _STRUCTURE = re.compile(r"""L?"(?:[^"\\\n]|\\.)*"|L?'(?:[^'\\\n]|\\.)*'|[{};)]""
 
 
 def split_units(chunks: Iterable[tuple[Any, ...]]) -> list[Unit]:
-    """Top-level declarations (at ';' outside braces, or after a function body)."""
+    """Top-level declarations (at ';' outside braces, or after a function body). A
+    declaration whose braces are still open where a chunk (a run of one file) ends
+    goes on into the next one: an ``#include`` inside an enum body (an X-macro list)."""
     units: list[Unit] = []
+    carry: tuple[str, str, bool, int, bool] | None = None  # text, origin, own, depth, body
+    unit_at = _unit_maker(False)
     for raw_text, file, where, own, *packed in chunks:
+        if carry is not None and carry[2] != own:  # the next run is another's: as it is
+            _add(units, unit_at, carry[0], carry[1], carry[2], False)
+            carry = None
         unit_at = _unit_maker(bool(packed and packed[0]))
         lines = range(where, where + raw_text.count("\n") + 1) if isinstance(where, int) else where
         text = strip_gnu(raw_text)
         depth, start, body_fn = 0, 0, False
+        held: tuple[str, str] | None = None  # the unfinished declaration carried in
+        if carry is not None:
+            held, depth, body_fn, carry = (carry[0], carry[1]), carry[3], carry[4], None
         closed = -1  # where the last ')' ends: a '{' right after it opens a function body
         seen, newlines = 0, 0  # newlines counted in text[:seen], so each is counted once
         for m in _STRUCTURE.finditer(text):
@@ -57,18 +67,37 @@ def split_units(chunks: Iterable[tuple[Any, ...]]) -> list[Unit]:
                 first = start + len(piece) - len(piece.lstrip())
                 newlines += text.count("\n", seen, first)
                 seen = first
-                lineno = lines[newlines]
-                unit = unit_at(piece.strip(), f"{file}:{lineno}", own, body_fn)
-                if unit is not None:
-                    units.append(unit)
+                if held is not None:
+                    piece, origin, held = held[0] + "\n" + piece, held[1], None
+                else:
+                    origin = f"{file}:{lines[newlines]}"
+                _add(units, unit_at, piece, origin, own, body_fn)
                 start, body_fn = end, False
-        rest = text[start:].strip()
-        if rest and rest != ";":
-            lineno = lines[min(text.count("\n", 0, start), len(lines) - 1)]
-            unit = unit_at(rest, f"{file}:{lineno}", own, False)
-            if unit is not None:
-                units.append(unit)
+        rest = text[start:]
+        if held is not None:
+            rest, origin = held[0] + "\n" + rest, held[1]
+        else:
+            origin = f"{file}:{lines[min(text.count(chr(10), 0, start), len(lines) - 1)]}"
+        if depth > 0 and rest.strip():
+            carry = (rest, origin, own, depth, body_fn)
+        elif rest.strip() and rest.strip() != ";":
+            _add(units, unit_at, rest, origin, own, False)
+    if carry is not None:
+        _add(units, unit_at, carry[0], carry[1], carry[2], False)
     return units
+
+
+def _add(
+    units: list[Unit],
+    unit_at: Callable[[str, str, bool, bool], Unit | None],
+    text: str,
+    origin: str,
+    own: bool,
+    body: bool,
+) -> None:
+    unit = unit_at(text.strip(), origin, own, body)
+    if unit is not None:
+        units.append(unit)
 
 
 def _unit_maker(packed: bool) -> Callable[[str, str, bool, bool], Unit | None]:
