@@ -246,6 +246,10 @@ UNREPRESENTABLE = {
         {"<": "cannot be declared ("},
     ),
     "a brace closing nothing": ("int before(int);\n};\nint after(int);\n", {}),
+    "a packed struct with a field named twice": (  # found by the declarations fuzzer
+        "int before(int);\nstruct __attribute__((packed)) twice { char c; long l; char c; };\n",
+        {"struct twice": "duplicate field name 'c'"},
+    ),
     "an enumerator with unbalanced parentheses": (  # found by the declarations fuzzer
         "int before(int);\nenum e { A = (1, B };\n",
         {"enum e": "cannot be declared ("},

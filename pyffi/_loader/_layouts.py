@@ -69,6 +69,20 @@ def measurer(
     return measure
 
 
+# What building a type cffi read may raise (complete_struct_or_union: KeyError for a field
+# named twice; OverflowError for sizes; the parser's errors).
+_CANNOT_BUILD = (
+    TypeError,
+    ValueError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+    NotImplementedError,
+    cffi.CDefError,
+    cffi.FFIError,
+)
+
+
 def check_layouts(
     units: list[Unit],
     final: list[int],
@@ -111,8 +125,17 @@ def check_layouts(
             ct = private.ctype(probe, tp)
             offsets = tuple(probe.offsetof(ct, f) for f in names)
             mine = (probe.sizeof(ct), probe.alignof(ct), offsets)
-        except (TypeError, ValueError, cffi.CDefError, cffi.FFIError, NotImplementedError):
-            continue  # cffi cannot build it: the build check says why
+        except _CANNOT_BUILD as exc:
+            # cffi cannot build it (a field named twice...): its first error is the reason
+            # (the build check, after the half-built type is forgotten, refuses the unit)
+            private.forget_built_types(probe)
+            u = units[k]
+            skipped.setdefault(
+                n,
+                f"cannot be declared ({str(exc).splitlines()[0] if str(exc) else repr(exc)}): "
+                f"{u.origin}: {' '.join(u.text.split())[:200]}",
+            )
+            continue
         if got == mine:
             continue
         if got is None:
