@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from conftest import _run_python as run_python
 
 CC = shutil.which(os.environ.get("CC", "cc"))
 needs_cc = pytest.mark.skipif(CC is None, reason="needs a C compiler")
-SANITIZED = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 
 def _child(code: str, cache: Path, timeout: float) -> dict:  # type: ignore[type-arg]
@@ -85,7 +83,6 @@ print(json.dumps({{"took": took, "constants": {{n: lib.constants.get(n) for n in
         assert got["skipped"][name] is not None
         assert "takes more than 200000 tokens" in got["skipped"][name]
     assert got["skipped"]["A30"] is None
-    assert got["took"] < 30, got["took"]
 
 
 def _prototypes(n: int, shapes: int = 10_000) -> str:
@@ -133,7 +130,7 @@ def _timed_load(tmp_path: Path, n: int, shapes: int) -> float:
     header = tmp_path / f"protos{n}-{shapes}.h"
     header.write_text(_prototypes(n, shapes))
     code = LOAD_TIMED.format(header=str(header), shapes=shapes)
-    got = _child(code, tmp_path / f"cache{n}-{shapes}", timeout=300)
+    got = _child(code, tmp_path / f"cache{n}-{shapes}", timeout=120)
     assert got["functions"] == n
     assert got["wrong"] == []
     assert got["refused"].startswith("cannot be declared"), got["refused"]
@@ -141,17 +138,12 @@ def _timed_load(tmp_path: Path, n: int, shapes: int) -> float:
     return took
 
 
-def test_load_is_linear_in_the_number_of_prototypes(tmp_path: Path) -> None:
-    # 10,000 shapes: ten times the prototypes, about ten times the time (quadratic: 100)
-    small, large = _timed_load(tmp_path, 10_000, 10_000), _timed_load(tmp_path, 100_000, 10_000)
-    assert large < 25 * small, (small, large)
-    # 200,000 prototypes of 100 shapes (a generated header's kind) in under 10 CPU seconds
-    # on the interpreters Debian ships (3.11, 3.13): about 5 s alone on this project's
-    # machines, 7 beside the test suite's other workers. 3.9 and 3.10 run the same code
-    # about 1.6 times slower; ASan's allocator slows every object down.
-    took = _timed_load(tmp_path, 200_000, 100)
-    if not SANITIZED and sys.version_info >= (3, 11):
-        assert took < 10, took
+def test_load_of_many_prototypes_finishes(tmp_path: Path) -> None:
+    # Quadratic, 200,000 prototypes ran past 300 s; the child's timeout (120 s) fails the
+    # test if that comes back. How long it takes is a benchmark's business, not a test's:
+    # benchmarks/README.md has the figures (about 6 CPU s on 3.11).
+    _timed_load(tmp_path, 100_000, 10_000)
+    _timed_load(tmp_path, 200_000, 100)
 
 
 SYSTEM_HEADERS = [
