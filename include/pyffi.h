@@ -203,6 +203,16 @@ PYFFI_API pyffi_status pyffi_utf8_to_lowercase(char **out, size_t *out_len,
                                                const char *text, size_t len,
                                                unsigned flags);
 
+/**
+ * The version of Unicode whose data pyffi_utf8_to_uppercase() and
+ * pyffi_utf8_to_lowercase() follow, such as "17.0.0": the newest Debian ships
+ * when the tables were generated, whatever the system's Unicode libraries are.
+ * A Python whose Unicode version is older agrees on every character that
+ * version assigns and whose data did not change since.
+ * @return a static string; never NULL.
+ */
+PYFFI_API const char *pyffi_unicode_version(void);
+
 /* ------------------------------------------------------------------------ */
 /* Arrays                                                                    */
 /* ------------------------------------------------------------------------ */

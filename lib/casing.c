@@ -1,9 +1,10 @@
 /* Text: full Unicode case mapping of UTF-8, as Python's str.upper/str.lower.
  *
- * utf8proc supplies decoding and each code point's simple case mapping;
- * casing_data.h (generated from Unicode's data files by tools/gen_casing.py)
- * adds the unconditional multi-character mappings and the Cased and
- * Case_Ignorable properties that the Final_Sigma rule is written with. */
+ * utf8proc decodes and encodes UTF-8; casing_data.h (generated from one
+ * version of Unicode's data files by tools/gen_casing.py) has each code
+ * point's simple case mapping, the unconditional multi-character mappings
+ * and the Cased and Case_Ignorable properties that the Final_Sigma rule is
+ * written with. */
 #include "pyffi.h"
 #include "common/error.h"
 
@@ -84,6 +85,17 @@ static bool in_ranges(const struct casing_range *ranges, size_t count, uint32_t 
             hi = mid;
     }
     return lo < count && ranges[lo].first <= cp;
+}
+
+/* The simple mapping of @p cp (itself when it has none): two table reads. */
+static inline int32_t simple_map(const uint8_t *block, const int32_t (*delta)[256], int32_t cp)
+{
+    return cp + delta[block[(uint32_t)cp >> 8]][(uint32_t)cp & 0xff];
+}
+
+const char *pyffi_unicode_version(void)
+{
+    return CASING_UNICODE_VERSION;
 }
 
 static bool is_cased(uint32_t cp)
@@ -244,21 +256,17 @@ static pyffi_status convert(char **out, size_t *out_len, const char *text, size_
             continue;
         }
 
-        /* One property lookup says whether there is a mapping at all. */
-        const utf8proc_property_t *p = utf8proc_get_property(cp);
-        utf8proc_int32_t mapped = cp;
-        if (upper) {
-            if (p->uppercase_seqindex != UINT16_MAX)
-                mapped = utf8proc_toupper(cp);
-        } else if (cp == 0x03A3) {
+        int32_t mapped;
+        if (upper)
+            mapped = simple_map(simple_upper_block, simple_upper_delta, cp);
+        else if (cp == 0x03A3)
             mapped = final_sigma(s, len, i, i + n) ? 0x03C2 : 0x03C3;
-        } else if (p->lowercase_seqindex != UINT16_MAX) {
-            mapped = utf8proc_tolower(cp);
-        }
+        else
+            mapped = simple_map(simple_lower_block, simple_lower_delta, cp);
         if (mapped == cp) {
             put_bytes(&b, s + i, n);
         } else {
-            b.len += (size_t)utf8proc_encode_char(mapped, b.data + b.len);
+            b.len += (size_t)utf8proc_encode_char((utf8proc_int32_t)mapped, b.data + b.len);
         }
         i += n;
     }

@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # what __getattr__ gives, for type checkers
         reverse_bool,
         sum_as_string,
     )
-    from ._chapters.text import to_lowercase, to_uppercase
+    from ._chapters.text import to_lowercase, to_uppercase, unicode_version
     from ._loader import Callback, Library, Record, load
     from .csv import parse_csv_fast
 
@@ -79,7 +79,7 @@ _WHERE: dict[str, tuple[str, ...]] = {
         "reverse_bool",
         "sum_as_string",
     ),
-    "._chapters.text": ("to_lowercase", "to_uppercase"),
+    "._chapters.text": ("to_lowercase", "to_uppercase", "unicode_version"),
     "._loader": ("Callback", "Library", "Record", "load"),
     ".csv": ("parse_csv_fast",),
 }
@@ -154,4 +154,5 @@ __all__ = [
     "sum_as_string",
     "to_lowercase",
     "to_uppercase",
+    "unicode_version",
 ]

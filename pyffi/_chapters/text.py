@@ -10,7 +10,7 @@ from typing import Any, Callable, overload
 
 from .backend import ffi, lib, raise_status
 
-__all__ = ["to_lowercase", "to_uppercase"]
+__all__ = ["to_lowercase", "to_uppercase", "unicode_version"]
 
 _STRICT = int(lib.PYFFI_UTF8_STRICT)
 _SURROGATES = int(lib.PYFFI_UTF8_ALLOW_SURROGATES)
@@ -84,3 +84,16 @@ def to_lowercase(text: str | bytes | bytearray | memoryview) -> str | bytes:
     b'abc'
     """
     return _convert(lib.pyffi_utf8_to_lowercase, "to_lowercase", text)
+
+
+def unicode_version() -> str:
+    """The Unicode version whose case data to_uppercase and to_lowercase follow.
+
+    Fixed when pyffi is built (the newest Unicode Debian ships, whatever the
+    system's libraries are); Python's own is ``unicodedata.unidata_version``.
+
+    >>> import pyffi, unicodedata
+    >>> tuple(map(int, pyffi.unicode_version().split("."))) >= (15, 0, 0)
+    True
+    """
+    return ffi.string(lib.pyffi_unicode_version()).decode("ascii")  # type: ignore[no-any-return]
