@@ -9,7 +9,11 @@
  *
  * State:
  *  - the handle table is a C array owned by a capsule in the interpreter's
- *    own dict (PyInterpreterState_GetDict), used under the GIL only;
+ *    own dict (PyInterpreterState_GetDict), behind its own mutex: with the
+ *    GIL off (free-threaded CPython) threads use it at once. The mutex is
+ *    held for a few loads and stores, never while Python code may run; an
+ *    object read through a handle is a new reference, so another thread
+ *    releasing that handle meanwhile cannot free it under the reader;
  *  - per thread: a cache of that table's address, the running native
  *    function's frame, and the last Python exception's three texts;
  *  - process-wide: only whether pyffi started Python (Python's runtime is
@@ -374,10 +378,17 @@ static inline int gil_held(void)
         if (st_ != PYFFI_OK)                                               \
             return st_;                                                    \
         gil_ = PyGILState_Ensure();                                        \
-    }
+    }                                                                      \
+    PyObject *refs_[2];                                                    \
+    int nrefs_ = 0
+/* The object of handle @p h, kept alive until LEAVE (at most two a function),
+ * or NULL with the failure recorded. */
+#define HANDLE(h) kept(refs_, &nrefs_, handle_ref((h), who_))
 #define LEAVE(status)                                                      \
     do {                                                                   \
         pyffi_status s_ = (status);                                        \
+        for (int r_ = 0; r_ < nrefs_; r_++)                                \
+            Py_DECREF(refs_[r_]);                                          \
         if (!held_)                                                        \
             PyGILState_Release(gil_);                                      \
         return s_;                                                         \
@@ -397,6 +408,7 @@ typedef struct slot {
 } slot;
 
 struct table {
+    pthread_mutex_t lock; /* every field below */
     slot *slots;
     uint32_t len, cap, free_head;
     uint64_t sources; /* sources run so far: each gets its own file name */
@@ -412,6 +424,7 @@ static void table_destroy(PyObject *capsule)
     for (uint32_t i = 0; i < t->len; i++)
         Py_XDECREF(t->slots[i].obj);
     free(t->slots);
+    pthread_mutex_destroy(&t->lock);
     free(t);
     if (tls.table == t)
         tls.table = NULL;
@@ -427,23 +440,34 @@ static table *get_table(void)
     if (!dict)
         return NULL;
     PyObject *cap = PyDict_GetItemString(dict, TABLE_KEY); /* borrowed */
-    table *t;
-    if (cap) {
-        t = PyCapsule_GetPointer(cap, TABLE_KEY);
-    } else {
-        t = calloc(1, sizeof *t);
-        cap = t ? PyCapsule_New(t, TABLE_KEY, table_destroy) : NULL;
+    if (!cap) { /* two threads may get here at once: the dict keeps the first capsule */
+        table *made = calloc(1, sizeof *made);
+        if (made && pthread_mutex_init(&made->lock, NULL) != 0) {
+            free(made);
+            made = NULL;
+        }
+        PyObject *mine = made ? PyCapsule_New(made, TABLE_KEY, table_destroy) : NULL;
+        if (!mine) {
+            if (made) {
+                pthread_mutex_destroy(&made->lock);
+                free(made);
+            }
+            PyErr_Clear();
+            return NULL;
+        }
+        PyObject *key = PyUnicode_FromString(TABLE_KEY);
+        cap = key ? PyDict_SetDefault(dict, key, mine) : NULL; /* borrowed */
+        Py_XDECREF(key);
+        Py_DECREF(mine); /* frees `made` unless the dict holds it */
         if (!cap) {
-            free(t);
             PyErr_Clear();
             return NULL;
         }
-        int rc = PyDict_SetItemString(dict, TABLE_KEY, cap);
-        Py_DECREF(cap); /* on failure this frees t */
-        if (rc < 0) {
-            PyErr_Clear();
-            return NULL;
-        }
+    }
+    table *t = PyCapsule_GetPointer(cap, TABLE_KEY);
+    if (!t) {
+        PyErr_Clear();
+        return NULL;
     }
     tls.interp = interp;
     tls.table = t;
@@ -459,24 +483,25 @@ static pyffi_status handle_new(pyffi_obj *out, PyObject *obj, const char *who)
         return pyffi__fail(PYFFI_NOMEM, "%s: no memory for the handle table", who);
     }
     uint32_t i;
+    pthread_mutex_lock(&t->lock);
     if (t->free_head) {
         i = t->free_head - 1;
         t->free_head = t->slots[i].next;
     } else {
         if (t->len == t->cap) {
-            if (t->cap >= UINT32_MAX / 2) {
+            const int full = t->cap >= UINT32_MAX / 2;
+            const uint32_t want = full ? t->cap : t->cap ? t->cap * 2 : 256, live = t->len;
+            slot *s = full ? NULL : realloc(t->slots, want * sizeof *s);
+            if (!s) { /* failures are recorded outside the lock, the object released too */
+                pthread_mutex_unlock(&t->lock);
                 Py_DECREF(obj);
-                return pyffi__fail(PYFFI_NOMEM, "%s: %u handles are live, the most there can be",
-                                   who, t->len);
-            }
-            uint32_t cap = t->cap ? t->cap * 2 : 256;
-            slot *s = realloc(t->slots, cap * sizeof *s);
-            if (!s) {
-                Py_DECREF(obj);
-                return pyffi__fail(PYFFI_NOMEM, "%s: no memory for %u handles", who, cap);
+                if (full)
+                    return pyffi__fail(PYFFI_NOMEM, "%s: %u handles are live, the most there "
+                                       "can be", who, live);
+                return pyffi__fail(PYFFI_NOMEM, "%s: no memory for %u handles", who, want);
             }
             t->slots = s;
-            t->cap = cap;
+            t->cap = want;
         }
         i = t->len++;
         t->slots[i].gen = 1;
@@ -484,15 +509,15 @@ static pyffi_status handle_new(pyffi_obj *out, PyObject *obj, const char *who)
     t->slots[i].obj = obj;
     t->slots[i].next = 0;
     *out = ((uint64_t)t->slots[i].gen << 32) | (uint64_t)(i + 1);
+    pthread_mutex_unlock(&t->lock);
     return PYFFI_OK;
 }
 
-/* The live slot of @p h, or NULL. GIL held. */
-static slot *handle_find(pyffi_obj h)
+/* The live slot of @p h in @p t, or NULL. t->lock held. */
+static slot *handle_find(table *t, pyffi_obj h)
 {
-    table *t = get_table();
     uint32_t i = (uint32_t)(h & 0xffffffffu), gen = (uint32_t)(h >> 32);
-    if (!t || i == 0 || i > t->len || t->slots[i - 1].gen != gen || !t->slots[i - 1].obj)
+    if (i == 0 || i > t->len || t->slots[i - 1].gen != gen || !t->slots[i - 1].obj)
         return NULL;
     return &t->slots[i - 1];
 }
@@ -504,33 +529,52 @@ static pyffi_status not_live(const char *who, const char *what, pyffi_obj h)
                        "made by pyffi)", who, what, (unsigned long long)h);
 }
 
-/* The live slot of @p h, or NULL with the failure recorded. GIL held. */
-static slot *handle_slot(pyffi_obj h, const char *who)
+/*
+ * The object of handle @p h as a new reference (or, with @p take, the handle's
+ * own: the handle is released), or NULL with the failure recorded, naming
+ * @p what (an argument's place, or ""). Attached to the interpreter.
+ */
+static PyObject *handle_object(pyffi_obj h, int take, const char *who, const char *what)
 {
-    slot *s = handle_find(h);
-    if (!s)
-        not_live(who, "", h);
-    return s;
+    table *t = get_table();
+    if (!t) {
+        pyffi__fail(PYFFI_NOMEM, "%s: no memory for the handle table", who);
+        return NULL;
+    }
+    pthread_mutex_lock(&t->lock);
+    slot *s = handle_find(t, h);
+    PyObject *o = s ? s->obj : NULL;
+    if (s && take) {
+        s->obj = NULL;
+        s->gen = s->gen == UINT32_MAX ? 1 : s->gen + 1;
+        s->next = t->free_head;
+        t->free_head = (uint32_t)(s - t->slots) + 1;
+    } else if (s) {
+        Py_INCREF(o);
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (!o)
+        not_live(who, what, h);
+    return o;
 }
 
-static PyObject *handle_get(pyffi_obj h, const char *who) /* borrowed */
+/* A new reference to the object of a live handle, or NULL with the failure recorded. */
+static PyObject *handle_ref(pyffi_obj h, const char *who)
 {
-    slot *s = handle_slot(h, who);
-    return s ? s->obj : NULL;
+    return handle_object(h, 0, who, "");
 }
 
 /* Empty the slot of a live handle and return its reference (the caller's now). */
 static PyObject *handle_take(pyffi_obj h, const char *who)
 {
-    slot *s = handle_slot(h, who);
-    if (!s)
-        return NULL;
-    table *t = tls.table;
-    PyObject *o = s->obj;
-    s->obj = NULL;
-    s->gen = s->gen == UINT32_MAX ? 1 : s->gen + 1;
-    s->next = t->free_head;
-    t->free_head = (uint32_t)(s - t->slots) + 1;
+    return handle_object(h, 1, who, "");
+}
+
+/* @p o, remembered in refs[*n] for LEAVE to release (HANDLE). */
+static inline PyObject *kept(PyObject **refs, int *n, PyObject *o)
+{
+    if (o)
+        refs[(*n)++] = o;
     return o;
 }
 
@@ -550,7 +594,7 @@ pyffi_status pyffi_embed_dup(pyffi_obj *out, pyffi_obj obj)
 {
     ENTER("pyffi_embed_dup");
     NEED(out);
-    PyObject *o = handle_get(obj, who_);
+    PyObject *o = HANDLE(obj);
     LEAVE(o ? handle_new(out, Py_NewRef(o), who_) : PYFFI_INVALID_ARGUMENT);
 }
 
@@ -611,7 +655,10 @@ static int remember_source(char *filename, size_t cap, PyObject *source)
         PyErr_NoMemory();
         return -1;
     }
-    snprintf(filename, cap, "<pyffi_embed %llu>", (unsigned long long)++t->sources);
+    pthread_mutex_lock(&t->lock);
+    const uint64_t number = ++t->sources;
+    pthread_mutex_unlock(&t->lock);
+    snprintf(filename, cap, "<pyffi_embed %llu>", (unsigned long long)number);
     PyObject *text = PyUnicode_FromEncodedObject(source, "utf-8", "replace");
     PyObject *lines = text ? PyUnicode_Splitlines(text, 1) : NULL;
     PyObject *linecache = lines ? PyImport_ImportModule("linecache") : NULL;
@@ -620,10 +667,10 @@ static int remember_source(char *filename, size_t cap, PyObject *source)
                                             filename)
                             : NULL;
     int rc = entry ? PyObject_SetItem(cache, PyTuple_GET_ITEM(entry, 3), entry) : -1;
-    if (rc == 0 && t->sources > SOURCES_KEPT) {
+    if (rc == 0 && number > SOURCES_KEPT) {
         char old[64];
         snprintf(old, sizeof old, "<pyffi_embed %llu>",
-                 (unsigned long long)(t->sources - SOURCES_KEPT));
+                 (unsigned long long)(number - SOURCES_KEPT));
         PyObject *key = PyUnicode_FromString(old);
         if (key && PyObject_DelItem(cache, key) < 0)
             PyErr_Clear(); /* linecache.checkcache may have dropped it already */
@@ -698,7 +745,7 @@ pyffi_status pyffi_embed_getattr(pyffi_obj *out, pyffi_obj obj, const char *name
     ENTER("pyffi_embed_getattr");
     NEED(out);
     NEED(name);
-    PyObject *o = handle_get(obj, who_);
+    PyObject *o = HANDLE(obj);
     if (!o)
         LEAVE(PYFFI_INVALID_ARGUMENT);
     pyffi_status status;
@@ -717,12 +764,12 @@ pyffi_status pyffi_embed_call(pyffi_obj *out, pyffi_obj fn, const pyffi_obj *arg
     NEED(out);
     if (nargs && !args)
         LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: args is NULL, nargs %zu", who_, nargs));
-    PyObject *f = handle_get(fn, who_);
+    PyObject *f = HANDLE(fn);
     if (!f)
         LEAVE(PYFFI_INVALID_ARGUMENT);
     PyObject *kw = NULL;
     if (kwargs) {
-        kw = handle_get(kwargs, who_);
+        kw = HANDLE(kwargs);
         if (!kw)
             LEAVE(PYFFI_INVALID_ARGUMENT);
         if (!PyDict_Check(kw))
@@ -738,16 +785,17 @@ pyffi_status pyffi_embed_call(pyffi_obj *out, pyffi_obj fn, const pyffi_obj *arg
         if (!vec)
             LEAVE(pyffi__fail(PYFFI_NOMEM, "%s: no memory for %zu arguments", who_, nargs));
     }
-    for (size_t k = 0; k < nargs; k++) {
-        slot *s = handle_find(args[k]);
-        if (!s) {
+    for (size_t k = 0; k < nargs; k++) { /* new references, released after the call */
+        char what[48];
+        snprintf(what, sizeof what, "args[%zu]: ", k);
+        vec[k] = handle_object(args[k], 0, who_, what);
+        if (!vec[k]) {
+            while (k > 0)
+                Py_DECREF(vec[--k]);
             if (vec != small)
                 PyMem_Free(vec);
-            char what[48];
-            snprintf(what, sizeof what, "args[%zu]: ", k);
-            LEAVE(not_live(who_, what, args[k]));
+            LEAVE(PYFFI_INVALID_ARGUMENT);
         }
-        vec[k] = s->obj;
     }
     PyObject *r;
     if (kw && PyDict_GET_SIZE(kw)) {
@@ -759,6 +807,8 @@ pyffi_status pyffi_embed_call(pyffi_obj *out, pyffi_obj fn, const pyffi_obj *arg
     } else {
         r = PyObject_Vectorcall(f, vec, nargs, NULL);
     }
+    for (size_t k = 0; k < nargs; k++)
+        Py_DECREF(vec[k]);
     if (vec != small)
         PyMem_Free(vec);
     LEAVE(r ? handle_new(out, r, who_) : python_failed(who_));
@@ -821,8 +871,8 @@ static pyffi_status wrong_type(const char *who, const char *expected, PyObject *
 pyffi_status pyffi_embed_list_append(pyffi_obj list, pyffi_obj item)
 {
     ENTER("pyffi_embed_list_append");
-    PyObject *l = handle_get(list, who_);
-    PyObject *i = l ? handle_get(item, who_) : NULL;
+    PyObject *l = HANDLE(list);
+    PyObject *i = l ? HANDLE(item) : NULL;
     if (!i)
         LEAVE(PYFFI_INVALID_ARGUMENT);
     if (!PyList_Check(l))
@@ -834,8 +884,8 @@ pyffi_status pyffi_embed_dict_set(pyffi_obj dict, const char *key, size_t len, p
 {
     ENTER("pyffi_embed_dict_set");
     NEED(key);
-    PyObject *d = handle_get(dict, who_);
-    PyObject *v = d ? handle_get(value, who_) : NULL;
+    PyObject *d = HANDLE(dict);
+    PyObject *v = d ? HANDLE(value) : NULL;
     if (!v)
         LEAVE(PYFFI_INVALID_ARGUMENT);
     if (!PyDict_Check(d))
@@ -984,7 +1034,7 @@ static pyffi_status bytes_of(char **out, size_t *len, PyObject *o, const char *w
     {                                                                      \
         ENTER(#name);                                                      \
         NEED(out);                                                         \
-        PyObject *o = handle_get(obj, who_);                               \
+        PyObject *o = HANDLE(obj);                               \
         LEAVE(o ? conv(out, o, who_) : PYFFI_INVALID_ARGUMENT);            \
     }
 READER(pyffi_embed_to_int64, int64_t, int64_of)
@@ -996,7 +1046,7 @@ pyffi_status pyffi_embed_to_str(char **out, size_t *len, pyffi_obj obj)
 {
     ENTER("pyffi_embed_to_str");
     NEED(out);
-    PyObject *o = handle_get(obj, who_);
+    PyObject *o = HANDLE(obj);
     LEAVE(o ? str_of(out, len, o, who_) : PYFFI_INVALID_ARGUMENT);
 }
 
@@ -1004,7 +1054,7 @@ pyffi_status pyffi_embed_to_bytes(char **out, size_t *len, pyffi_obj obj)
 {
     ENTER("pyffi_embed_to_bytes");
     NEED(out);
-    PyObject *o = handle_get(obj, who_);
+    PyObject *o = HANDLE(obj);
     LEAVE(o ? bytes_of(out, len, o, who_) : PYFFI_INVALID_ARGUMENT);
 }
 
@@ -1037,14 +1087,11 @@ static PyObject *object_of(const pyffi_embed_value *v, pyffi_status *status, con
         o = PyBytes_FromStringAndSize(v->as.text.ptr ? v->as.text.ptr : "",
                                       (Py_ssize_t)v->as.text.len);
         break;
-    case PYFFI_EMBED_OBJECT: {
-        slot *s = handle_find(v->as.obj);
-        if (!s) {
-            *status = not_live(who, "", v->as.obj);
-            return NULL;
-        }
-        return Py_NewRef(s->obj);
-    }
+    case PYFFI_EMBED_OBJECT:
+        o = handle_ref(v->as.obj, who);
+        if (!o)
+            *status = PYFFI_INVALID_ARGUMENT;
+        return o;
     default:
         *status = pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: %d is not a pyffi_embed_kind", who,
                               (int)v->kind);
@@ -1099,7 +1146,7 @@ pyffi_status pyffi_embed_call_values(pyffi_embed_value *out, pyffi_embed_kind wa
     if (nargs > 16)
         LEAVE(pyffi__fail(PYFFI_INVALID_ARGUMENT, "%s: %zu arguments, more than 16 (build them "
                           "as handles and use pyffi_embed_call)", who_, nargs));
-    PyObject *f = handle_get(fn, who_);
+    PyObject *f = HANDLE(fn);
     if (!f)
         LEAVE(PYFFI_INVALID_ARGUMENT);
     PyObject *vec[16];

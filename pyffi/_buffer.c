@@ -9,11 +9,14 @@
  *
  * It does not own the memory: `owner` (the ffi.gc cdata) does. The Python
  * side attaches the memory, and before releasing the owner it detaches,
- * which fails with BufferError while any view is exported. Every read
- * checks that the memory is still attached while holding the GIL, so no
- * access can race with a release. */
+ * which fails with BufferError while any view is exported. Every method
+ * runs inside the object's critical section (per-object lock on free-threaded
+ * CPython, the GIL elsewhere), so no read races with a detach and the export
+ * count is exact with threads truly running at once. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include "_threads.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -37,7 +40,7 @@ static int check_attached(Int64View *self)
     return 0;
 }
 
-static PyObject *view_attach(Int64View *self, PyObject *args)
+static PyObject *view_attach_locked(Int64View *self, PyObject *args)
 {
     PyObject *owner, *address;
     Py_ssize_t length;
@@ -70,7 +73,7 @@ static PyObject *view_attach(Int64View *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-static PyObject *view_detach(Int64View *self, PyObject *Py_UNUSED(ignored))
+static PyObject *view_detach_locked(Int64View *self, PyObject *Py_UNUSED(ignored))
 {
     if (self->owner == NULL)
         Py_RETURN_NONE;
@@ -88,7 +91,7 @@ static PyObject *view_detach(Int64View *self, PyObject *Py_UNUSED(ignored))
     return owner; /* the reference passes to the caller, who releases it */
 }
 
-static PyObject *view_closed(Int64View *self, void *Py_UNUSED(closure))
+static PyObject *view_closed_locked(Int64View *self, void *Py_UNUSED(closure))
 {
     return PyBool_FromLong(self->owner == NULL);
 }
@@ -118,21 +121,21 @@ static PyObject *items_list(Int64View *self, Py_ssize_t start, Py_ssize_t step, 
     return list;
 }
 
-static PyObject *view_tolist(Int64View *self, PyObject *Py_UNUSED(ignored))
+static PyObject *view_tolist_locked(Int64View *self, PyObject *Py_UNUSED(ignored))
 {
     if (check_attached(self) < 0)
         return NULL;
     return items_list(self, 0, 1, self->length);
 }
 
-static Py_ssize_t view_length(Int64View *self)
+static Py_ssize_t view_length_locked(Int64View *self)
 {
     if (check_attached(self) < 0)
         return -1;
     return self->length;
 }
 
-static PyObject *view_subscript(Int64View *self, PyObject *key)
+static PyObject *view_subscript_locked(Int64View *self, PyObject *key)
 {
     if (check_attached(self) < 0)
         return NULL;
@@ -160,7 +163,7 @@ static PyObject *view_subscript(Int64View *self, PyObject *key)
     return item_at(self, i);
 }
 
-static int view_getbuffer(Int64View *self, Py_buffer *view, int flags)
+static int view_getbuffer_locked(Int64View *self, Py_buffer *view, int flags)
 {
     if (check_attached(self) < 0)
         return -1;
@@ -187,8 +190,28 @@ static int view_getbuffer(Int64View *self, Py_buffer *view, int flags)
 
 static void view_releasebuffer(Int64View *self, Py_buffer *Py_UNUSED(view))
 {
+    Py_BEGIN_CRITICAL_SECTION(self);
     self->exports--;
+    Py_END_CRITICAL_SECTION();
 }
+
+/* The methods as Python calls them: each inside the object's critical section. */
+#define LOCKED(type, name, params, ...)                                    \
+    static type name params                                                \
+    {                                                                      \
+        type result_;                                                      \
+        Py_BEGIN_CRITICAL_SECTION(self);                                   \
+        result_ = name##_locked(__VA_ARGS__);                              \
+        Py_END_CRITICAL_SECTION();                                         \
+        return result_;                                                    \
+    }
+LOCKED(PyObject *, view_attach, (Int64View *self, PyObject *args), self, args)
+LOCKED(PyObject *, view_detach, (Int64View *self, PyObject *ignored), self, ignored)
+LOCKED(PyObject *, view_closed, (Int64View *self, void *closure), self, closure)
+LOCKED(PyObject *, view_tolist, (Int64View *self, PyObject *ignored), self, ignored)
+LOCKED(Py_ssize_t, view_length, (Int64View *self), self)
+LOCKED(PyObject *, view_subscript, (Int64View *self, PyObject *key), self, key)
+LOCKED(int, view_getbuffer, (Int64View *self, Py_buffer *view, int flags), self, view, flags)
 
 static void view_dealloc(Int64View *self)
 {
@@ -250,7 +273,7 @@ PyMODINIT_FUNC PyInit__buffer(void)
 {
     if (PyType_Ready(&Int64View_Type) < 0)
         return NULL;
-    PyObject *module = PyModule_Create(&buffer_module);
+    PyObject *module = declare_gil_not_used(PyModule_Create(&buffer_module));
     if (module == NULL)
         return NULL;
     /* PyModule_AddObject steals the reference only on success (3.9 has no

@@ -12,6 +12,7 @@
 #include <Python.h>
 
 #include "pyffi.h"
+#include "_threads.h"
 
 #include <stdint.h>
 
@@ -68,8 +69,16 @@ static PyObject *rows(PyObject *self, PyObject *args)
         return NULL;
     }
     /* Millions of new lists would make the cyclic GC run over and over (the
-     * cost csv.reader pays too); none of them can be in a cycle yet. */
-    int gc_was_enabled = PyGC_Disable();
+     * cost csv.reader pays too); none of them can be in a cycle yet. The switch
+     * is process-wide: with the GIL, no other thread runs until it is switched
+     * back (nothing below releases the GIL); with the GIL off, two threads would
+     * undo each other, so the collector is left alone (its own threshold grows
+     * with the heap there). */
+#ifdef Py_GIL_DISABLED
+    const int gc_was_enabled = 0;
+#else
+    const int gc_was_enabled = PyGC_Disable();
+#endif
     const char quote = t->options.quotechar;
     const bool plain = !t->options.trim; /* a field not starting with a quote is as written */
     size_t field = first ? t->rows[first - 1].fields_end : 0;
@@ -121,5 +130,5 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__rows(void)
 {
-    return PyModule_Create(&module);
+    return declare_gil_not_used(PyModule_Create(&module));
 }

@@ -23,6 +23,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "../_threads.h"
+
 #include <stddef.h>
 #include <string.h>
 
@@ -270,7 +272,7 @@ PyMODINIT_FUNC PyInit__caller(void)
     PyObject *module;
     if (PyType_Ready(&CallerType) < 0)
         return NULL;
-    module = PyModule_Create(&module_def);
+    module = declare_gil_not_used(PyModule_Create(&module_def));
     if (module == NULL)
         return NULL;
     Py_INCREF(&CallerType);
