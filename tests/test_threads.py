@@ -108,8 +108,9 @@ def _sum_as_string(rng: random.Random, k: int) -> None:
     assert issubclass(pyffi.NoMemoryError, MemoryError)
 
 
-@check("to_uppercase", "to_lowercase", "Utf8Error")
+@check("to_uppercase", "to_lowercase", "Utf8Error", "unicode_version")
 def _text(rng: random.Random, k: int) -> None:
+    assert pyffi.unicode_version() == "17.0.0"
     text = f"straße {k} ΟΔΟΣ " * rng.randrange(1, 50)
     assert pyffi.to_uppercase(text) == text.upper()
     assert pyffi.to_lowercase(text) == text.lower()
