@@ -28,9 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.h"
+#include "common/glibc.h"
 #include "pyffi_embed.h"
 
 #if PY_VERSION_HEX < 0x030A0000
@@ -178,10 +179,9 @@ static int package_parent(char *dir, size_t cap)
         return 0;
     *slash = 0; /* .../site-packages/pyffi */
     char init[4200];
-    struct stat st;
     snprintf(init, sizeof init, "%s/__init__.py", dir);
     slash = strrchr(dir, '/');
-    if (stat(init, &st) != 0 || !slash)
+    if (access(init, F_OK) != 0 || !slash)
         return 0;
     *slash = 0; /* .../site-packages */
     return 1;
@@ -203,9 +203,8 @@ static int venv_python(char *exe, size_t cap, const char *site)
             return 0;
         *slash = 0;
     }
-    struct stat st;
     snprintf(cfg, sizeof cfg, "%s/pyvenv.cfg", root);
-    if (stat(cfg, &st) != 0)
+    if (access(cfg, F_OK) != 0)
         return 0;
     return snprintf(exe, cap, "%s/bin/python3", root) < (int)cap;
 }

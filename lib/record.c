@@ -1,5 +1,6 @@
 /* Structs: a plain value struct and one that owns heap memory. */
 #include "pyffi.h"
+#include "common/glibc.h"
 #include "common/error.h"
 
 #include <math.h>

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE /* sched_getaffinity */
 
 #include "pyffi.h"
+#include "common/glibc.h"
 #include "common/error.h"
 #include "pages.h"
 #include "sort_simd.h"
