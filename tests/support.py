@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import sysconfig
 
 #: Set by scripts/valgrind: every hypothesis test runs a few examples only.
 UNDER_VALGRIND = os.environ.get("PYFFI_TEST_UNDER_VALGRIND") == "1"
@@ -20,3 +21,9 @@ def examples(n: int) -> int:
 #: Pythons have no such flag; scripts/test-wheel runs them from a directory outside
 #: the checkout, so the installed pyffi is the one imported there too.
 SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []
+
+#: A free-threaded CPython (3.13t, 3.14t): the suite runs there with the GIL off.
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+#: The thread stress tests run this many times in a row: again and again where threads
+#: truly run at once (the GIL off), once elsewhere.
+STRESS_ROUNDS = 3 if FREE_THREADED else 1

@@ -14,7 +14,7 @@ import threading
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import UNDER_VALGRIND, examples
+from support import FREE_THREADED, UNDER_VALGRIND, examples
 
 import pyffi
 
@@ -496,6 +496,9 @@ def test_progress_exception_stops_the_parse_and_propagates(func, exc_type, capfd
 
 
 @pytest.mark.skipif(UNDER_VALGRIND, reason="valgrind runs one thread at a time, GIL or not")
+@pytest.mark.skipif(
+    FREE_THREADED, reason="no GIL to release: other threads run whatever C does (test_threads)"
+)
 def test_the_gil_is_released_while_c_parses():
     # A thread woken at the first progress report needs the GIL to record
     # that it ran. This thread holds the GIL except inside C (the switch

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from support import UNDER_VALGRIND
+from support import STRESS_ROUNDS, UNDER_VALGRIND
 
 import pyffi
 
@@ -261,7 +261,8 @@ def test_the_table_covers_the_public_api():
 
 
 @pytest.mark.skipif(UNDER_VALGRIND, reason="8 threads for seconds is hours under valgrind")
-def test_every_public_function_from_8_threads_at_once():
+@pytest.mark.parametrize("round_", range(STRESS_ROUNDS))
+def test_every_public_function_from_8_threads_at_once(round_: int) -> None:
     barrier = threading.Barrier(THREADS)
     deadline = time.monotonic() + SECONDS
     failures: list[str] = []

@@ -24,8 +24,8 @@ import cffi
 
 from ._model import Declarations
 
-#: Bumped whenever what the extractor writes changes.
-FORMAT = 12
+#: Bumped whenever what the extractor writes, or a compiled module holds, changes.
+FORMAT = 13
 
 
 def directory() -> Path | None:

@@ -190,7 +190,15 @@ static struct PyModuleDef _pyffi_native_def = {
 PyMODINIT_FUNC PyInit_%(module)s(void);
 PyMODINIT_FUNC PyInit_%(module)s(void)
 {
-    return PyModule_Create(&_pyffi_native_def);
+    PyObject *module = PyModule_Create(&_pyffi_native_def);
+#ifdef Py_GIL_DISABLED
+    /* The wrappers keep no state between calls: safe with the GIL off (PEP 703). */
+    if (module != NULL && PyUnstable_Module_SetGIL(module, Py_MOD_GIL_NOT_USED) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+#endif
+    return module;
 }
 """
 
