@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import SAFE_PATH
+from support import FREE_THREADED, SAFE_PATH
 
 import pyffi
 
@@ -211,3 +211,15 @@ def test_tour_here_runs_this_interpreters_backend() -> None:
     done = _cli("tour", "--here")
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("backend:") == 1
+
+
+def test_pyproject_lists_the_python_running_this(checkout: Path) -> None:
+    # requires-python and the classifiers say what CI tests: every Python it runs the suite
+    # on is listed there (a new one fails here until it is), and nothing older is allowed.
+    text = (checkout / "pyproject.toml").read_text(encoding="utf-8")
+    listed = set(re.findall(r'"Programming Language :: Python :: (3\.\d+)"', text))
+    assert f"{sys.version_info[0]}.{sys.version_info[1]}" in listed
+    assert sorted(listed, key=lambda v: int(v.split(".")[1]))[0] == "3.9"
+    assert 'requires-python = ">=3.9"' in text
+    if FREE_THREADED:
+        assert '"Programming Language :: Python :: Free Threading :: 3 - Stable"' in text
