@@ -39,12 +39,14 @@ def _major_minor(version: str) -> tuple[int, int]:
 
 PYTHON_UNICODE = _major_minor(unicodedata.unidata_version)
 PYFFI_UNICODE = _major_minor(pyffi.unicode_version())
-# The uppercase pyffi gives where this Python's older data says "no capital".
+# The uppercase pyffi gives where this Python's older data says "no capital" (of the
+# characters that data assigns: Python 3.9's Unicode 13 has no U+A7D3 yet).
 CHANGED_UPPER = {
     c: upper
     for version, changes in CHANGED_IN.items()
     if PYTHON_UNICODE < version <= PYFFI_UNICODE
     for c, upper in changes.items()
+    if unicodedata.category(c) != "Cn"
 }
 EVERY_ASSIGNED = [chr(cp) for cp in range(0x110000) if unicodedata.category(chr(cp)) != "Cn"]
 ASSIGNED = [c for c in EVERY_ASSIGNED if c not in CHANGED_UPPER]
