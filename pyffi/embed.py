@@ -59,6 +59,7 @@ def _libpython() -> tuple[str, str]:
     """
     version = sysconfig.get_config_var("LDVERSION") or sysconfig.get_config_var("py_version_short")
     libdir = sysconfig.get_config_var("LIBDIR") or ""
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
     name = f"python{version}"
     if not sysconfig.get_config_var("Py_ENABLE_SHARED"):
         raise RuntimeError(
@@ -67,12 +68,16 @@ def _libpython() -> tuple[str, str]:
             "--enable-shared (Debian's python3 and pyenv's with PYTHON_CONFIGURE_OPTS="
             "--enable-shared have one)"
         )
-    if not os.path.exists(os.path.join(libdir, f"lib{name}.so")):
-        raise RuntimeError(
-            f"lib{name}.so is not in {libdir}: install the Python development files "
-            f"(Debian: apt-get install lib{name}-dev)"
-        )
-    return libdir, name
+    # Debian 11's python3.9 says LIBDIR=/usr/lib and keeps the library in its multiarch
+    # directory, /usr/lib/x86_64-linux-gnu (Debian 12's says so in LIBDIR itself).
+    places = [libdir, os.path.join(libdir, multiarch)] if multiarch else [libdir]
+    for place in places:
+        if os.path.exists(os.path.join(place, f"lib{name}.so")):
+            return place, name
+    raise RuntimeError(
+        f"lib{name}.so is not in {' or '.join(places)}: install the Python development files "
+        f"(Debian: apt-get install lib{name}-dev)"
+    )
 
 
 def _is_system_dir(libdir: str) -> bool:

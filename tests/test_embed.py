@@ -213,6 +213,19 @@ def test_a_missing_libpython_so_is_told_how_to_install(
         embed.libs()
 
 
+def test_libpython_in_the_multiarch_directory_is_found(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Debian 11's python3.9: LIBDIR=/usr/lib, the library in /usr/lib/x86_64-linux-gnu.
+    real = sysconfig.get_config_var
+    fake = {"LIBDIR": str(tmp_path), "MULTIARCH": "x86_64-linux-gnu"}
+    monkeypatch.setattr(sysconfig, "get_config_var", lambda name: fake.get(name, real(name)))
+    version = real("LDVERSION") or real("py_version_short")
+    (tmp_path / "x86_64-linux-gnu").mkdir()
+    (tmp_path / "x86_64-linux-gnu" / f"libpython{version}.so").write_bytes(b"")
+    assert f"-L{tmp_path / 'x86_64-linux-gnu'}" in embed.libs()
+
+
 def test_flags_helper_reports_runtime_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
