@@ -62,6 +62,7 @@ def _build_c(cc: str, source: str, out: Path) -> Path:
             "-Wextra",
             "-Werror",
             "-O1",
+            "-pthread",  # the programs start threads (glibc < 2.34 keeps them in libpthread)
             f"-I{CHECKS}",
             str(HERE / source),
             "-o",
