@@ -78,13 +78,18 @@ static void sin_cos(const double *x, double *ys, size_t m)
         ys[i] = cos(sin(x[i]));
 }
 
-/* ys[i] = tan(ys[i]) with the vector sin and cos */
+/* ys[i] = tan(ys[i]) with the vector sin and cos. Two loops: in one, GCC would
+ * fuse sin(y) and cos(y) into one scalar sincos call (4.6x slower here). */
 PYFFI_CLONES
 static void tan_by_ratio(double *ys, size_t m)
 {
+    double sines[CHUNK];
 #pragma omp simd
     for (size_t i = 0; i < m; i++)
-        ys[i] = sin(ys[i]) / cos(ys[i]);
+        sines[i] = sin(ys[i]);
+#pragma omp simd
+    for (size_t i = 0; i < m; i++)
+        ys[i] = sines[i] / cos(ys[i]);
 }
 
 __attribute__((target("avx512f")))
